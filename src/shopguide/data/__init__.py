@@ -1,0 +1,1 @@
+"""Domain model, vocabularies, datasets, splits, loaders and the built-in demo catalog."""

@@ -1,0 +1,87 @@
+"""One exception tree for all of shopguide.
+
+::
+
+    ShopguideError
+    ├── ConfigError              bad settings or an unknown URL scheme / model name
+    ├── MissingDependencyError   an optional extra is not installed
+    ├── DataError                bad input data; carries file, line and field when known
+    ├── StoreError               the store failed or is in an unexpected state
+    ├── NotFoundError            an id the caller named does not exist
+    └── ModelError               model misuse: not fitted, incompatible bundle, ...
+        └── NotFittedError
+
+Domain code raises these; the CLI and the service map them to exit codes / HTTP status in one place.
+"""
+
+from __future__ import annotations
+
+
+class ShopguideError(Exception):
+    """Base class of every error shopguide raises on purpose."""
+
+
+class ConfigError(ShopguideError):
+    """Invalid configuration: settings, URLs, model names or parameters."""
+
+
+class MissingDependencyError(ShopguideError):
+    """An optional dependency is needed but not installed."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(f"{package!r} is not installed; install it with: pip install 'shopguide[{extra}]'")
+        self.package = package
+        self.extra = extra
+
+
+class DataError(ShopguideError):
+    """Invalid input data. ``str(err)`` names the file, line and field when they are known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def located(self, *, file: str | None = None, line: int | None = None) -> DataError:
+        """Return a copy of this error with the file and/or line filled in (existing values win)."""
+        return DataError(
+            self.message,
+            file=self.file or file,
+            line=self.line if self.line is not None else line,
+            field=self.field,
+        )
+
+
+class StoreError(ShopguideError):
+    """The store failed, or holds data in a state this version cannot use."""
+
+
+class NotFoundError(ShopguideError):
+    """A named id (item, user, model version) does not exist."""
+
+
+class ModelError(ShopguideError):
+    """A recommender was used wrongly or a saved bundle cannot be loaded."""
+
+
+class NotFittedError(ModelError):
+    """A recommender method that needs ``fit`` was called before it."""
