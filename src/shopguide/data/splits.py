@@ -85,8 +85,8 @@ def temporal_split(data: Dataset, *, test_fraction: float = 0.2, valid_fraction:
         raise ConfigError("test_fraction and valid_fraction must be fractions that sum below 1")
     order = np.argsort(data.ts, kind="stable")
     n = len(order)
-    n_test = int(round(n * test_fraction))
-    n_valid = int(round(n * valid_fraction))
+    n_test = round(n * test_fraction)
+    n_valid = round(n * valid_fraction)
     cut_valid, cut_test = n - n_test - n_valid, n - n_test
     return Split(
         train=data.subset(np.sort(order[:cut_valid]), name=f"{data.name}:train"),
