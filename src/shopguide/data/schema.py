@@ -7,7 +7,7 @@ Timestamps are Unix seconds (float, UTC); ISO-8601 strings and datetimes are acc
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -32,8 +32,9 @@ class EventType(StrEnum):
 
 
 def _to_epoch(value: Any) -> float:
+    """Unix seconds from a number, a numeric string, an ISO-8601 string or a datetime (naive = UTC)."""
     if isinstance(value, datetime):
-        return value.timestamp()
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -41,7 +42,7 @@ def _to_epoch(value: Any) -> float:
         except ValueError:
             pass
         try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+            return _to_epoch(datetime.fromisoformat(text.replace("Z", "+00:00")))
         except ValueError as exc:
             raise ValueError(f"not a Unix time or ISO-8601 date: {value!r}") from exc
     return float(value)

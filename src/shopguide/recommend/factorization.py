@@ -65,9 +65,9 @@ class ALS(_Factorization):
         *,
         factors: int = 64,
         regularization: float = 0.05,
-        alpha: float = 2.0,
-        iterations: int = 15,
-        binary: bool = False,
+        alpha: float = 1.0,
+        iterations: int = 20,
+        binary: bool = True,
         seed: int = 42,
     ) -> None:
         self.factors = factors
@@ -112,8 +112,8 @@ class BPR(_Factorization):
     def __init__(
         self,
         *,
-        factors: int = 64,
-        learning_rate: float = 0.05,
+        factors: int = 128,
+        learning_rate: float = 0.01,
         regularization: float = 0.001,
         iterations: int = 100,
         seed: int = 42,

@@ -1,0 +1,143 @@
+"""The Store protocol: what every storage backend offers, whatever database sits behind it.
+
+Contract (checked by ``tests/store/contract.py`` for every backend):
+
+- Items are soft-deleted: a ``deleted`` flag hides them from reads, iteration and datasets; upserting the
+  item again brings it back.
+- Events are append-only and idempotent: :meth:`Event.key` is a unique key and a second copy is counted
+  as a duplicate, never stored twice. Events come back with ``id`` set to that key.
+- Event order is (ts, insertion order). ``iter_*`` methods page through the data with short queries, so
+  they hold no transaction open between pages (and are not a snapshot).
+- :meth:`Store.import_batch` is all or nothing; every other write is one short transaction.
+- Database failures surface as :class:`~shopguide.errors.StoreError`; unknown ids as
+  :class:`~shopguide.errors.NotFoundError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from shopguide.data.dataset import Dataset
+    from shopguide.data.schema import Event, Item, User
+
+
+@dataclass(frozen=True)
+class AddEventsResult:
+    """How many events were new (``accepted``) and how many had a key already stored (``duplicate``)."""
+
+    accepted: int = 0
+    duplicate: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.duplicate
+
+    def __add__(self, other: AddEventsResult) -> AddEventsResult:
+        return AddEventsResult(self.accepted + other.accepted, self.duplicate + other.duplicate)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one :meth:`Store.import_batch` wrote."""
+
+    items: int = 0
+    users: int = 0
+    events: AddEventsResult = field(default_factory=AddEventsResult)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Catalog, shoppers and behaviour events, behind one small interface."""
+
+    # ---------------------------------------------------------------- items
+    def upsert_items(self, items: Iterable[Item]) -> int:
+        """Insert or replace items (by id, last one wins); un-deletes them. Returns the number written."""
+        ...
+
+    def get_item(self, item_id: str, *, include_deleted: bool = False) -> Item:
+        """The item with this id; NotFoundError when unknown (or deleted, unless ``include_deleted``)."""
+        ...
+
+    def get_items(self, item_ids: Iterable[str], *, include_deleted: bool = False) -> dict[str, Item]:
+        """The known items among ``item_ids``, by id; unknown ids are left out."""
+        ...
+
+    def iter_items(self, include_deleted: bool = False) -> Iterator[Item]:
+        """All items, ordered by id."""
+        ...
+
+    def delete_item(self, item_id: str) -> None:
+        """Soft-delete an item; NotFoundError when the id was never stored. Deleting twice is fine."""
+        ...
+
+    # ---------------------------------------------------------------- users
+    def upsert_users(self, users: Iterable[User]) -> int:
+        """Insert or replace users (by id). Returns the number written."""
+        ...
+
+    def get_user(self, user_id: str) -> User:
+        """The user with this id; NotFoundError when unknown."""
+        ...
+
+    def iter_users(self) -> Iterator[User]:
+        """All users, ordered by id."""
+        ...
+
+    # ---------------------------------------------------------------- events
+    def add_events(self, events: Iterable[Event]) -> AddEventsResult:
+        """Append events; events whose key is already stored are counted as duplicates and skipped."""
+        ...
+
+    def iter_events(self, since_ts: float | None = None, user: str | None = None) -> Iterator[Event]:
+        """Events with ``ts >= since_ts`` of ``user`` (None: no filter), in (ts, insertion) order."""
+        ...
+
+    def recent_events(self, user: str, limit: int = 20) -> list[Event]:
+        """The user's last ``limit`` events, newest first (one indexed query)."""
+        ...
+
+    def count_events(self) -> int:
+        """The number of stored events."""
+        ...
+
+    # ---------------------------------------------------------------- whole store
+    def stats(self) -> dict[str, int]:
+        """Counts: ``items`` (live), ``deleted_items``, ``users``, ``events``, ``events_<type>``."""
+        ...
+
+    def import_batch(
+        self,
+        items: Iterable[Item] = (),
+        users: Iterable[User] = (),
+        events: Iterable[Event] = (),
+    ) -> ImportResult:
+        """Write items, users and events in one transaction: if anything fails (including the iterables
+        raising), nothing is written and the exception propagates."""
+        ...
+
+    def load_dataset(self, event_weights: Mapping[str, float] | None = None) -> Dataset:
+        """A Dataset of all live items, all users and every event except those on deleted items.
+
+        Catalog items and users come first in the vocabularies (ordered by id), so items without events
+        are present; ids seen only in events follow in (ts, insertion) order.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections. The store must not be used afterwards."""
+        ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

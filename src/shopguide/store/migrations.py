@@ -1,0 +1,154 @@
+"""Schema versions and in-place migration of SQL stores.
+
+The version lives in the ``schema_meta`` table (key ``version``); a database without that table is
+version 0. :data:`MIGRATIONS` is the ordered list of steps; opening a store applies the missing ones in
+one write transaction (SQLite and PostgreSQL both have transactional DDL), so a failed step leaves the
+database as it was. A database newer than this code is refused with a StoreError rather than guessed at.
+
+Why not Alembic: the default store is an embedded single file that users create by just running
+shopguide, so migrations must run in-process on open, with no migration scripts directory, ini file or
+extra tool to ship. A list of small functions does that in a few dozen lines; if schemas ever need
+branching or autogeneration, Alembic can take over from the version recorded here.
+
+To change the schema: append a step ``(n, description, function)`` that alters existing data and
+tables (never edit an old step), and update :func:`define_tables` so queries see the new shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shopguide.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+Step = tuple[int, str, Callable[[Connection], None]]
+
+ID = sa.String(128)
+#: Execution option marking write transactions; the SQLite engine starts them with BEGIN IMMEDIATE so
+#: concurrent writers wait (busy_timeout) instead of failing on a read-to-write lock upgrade.
+WRITE_OPTION = "shopguide_write"
+_PG_LOCK_KEY = 0x53484F50  # "SHOP": serialises concurrent migrations on PostgreSQL
+
+
+def define_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    """The current schema (what queries use). JSON fields are JSON text columns."""
+    schema_meta = sa.Table(
+        "schema_meta",
+        metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    items = sa.Table(
+        "items",
+        metadata,
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("title_alt", sa.Text),
+        sa.Column("description", sa.Text, nullable=False, default=""),
+        sa.Column("category", sa.Text, nullable=False, default="[]"),  # JSON list, most general first
+        sa.Column("brand", sa.Text),
+        sa.Column("price", sa.Float),
+        sa.Column("attributes", sa.Text, nullable=False, default="{}"),  # JSON object
+        sa.Column("tags", sa.Text, nullable=False, default="[]"),  # JSON list
+        sa.Column("stock", sa.Integer),
+        sa.Column("created_at", sa.Float),
+        sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.CheckConstraint("price IS NULL OR price >= 0", name="ck_items_price"),
+        sa.CheckConstraint("length(id) > 0", name="ck_items_id"),
+    )
+    users = sa.Table(
+        "users",
+        metadata,
+        sa.Column("id", ID, primary_key=True),
+        sa.Column("attributes", sa.Text, nullable=False, default="{}"),  # JSON object
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.CheckConstraint("length(id) > 0", name="ck_users_id"),
+    )
+    events = sa.Table(
+        "events",
+        metadata,
+        # seq is the insertion order (SQLite: the rowid), the tie-breaker after ts.
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("key", ID, nullable=False, unique=True),  # Event.key(): the idempotency key
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("item_id", ID, nullable=False),  # no foreign key: events may name items not in the catalog
+        sa.Column("type", sa.String(16), nullable=False),
+        sa.Column("value", sa.Float, nullable=False),
+        sa.Column("ts", sa.Float, nullable=False),
+        sa.Column("session", sa.Text),
+        sa.Column("context", sa.Text, nullable=False, default="{}"),  # JSON object
+        sa.Index("ix_events_user_ts", "user_id", "ts"),
+        sa.Index("ix_events_item", "item_id"),
+        sa.Index("ix_events_ts", "ts"),
+    )
+    return {t.name: t for t in (schema_meta, items, users, events)}
+
+
+def _v1_create_tables(conn: Connection) -> None:
+    # Version 1 *is* the first shape of define_tables; later steps must alter, not recreate.
+    metadata = sa.MetaData()
+    define_tables(metadata)
+    metadata.create_all(conn)
+
+
+#: Ordered migration steps: (version reached, description, function run inside the transaction).
+MIGRATIONS: list[Step] = [
+    (1, "create schema_meta, items, users and events", _v1_create_tables),
+]
+
+LATEST_VERSION: int = MIGRATIONS[-1][0]
+
+_META = sa.MetaData()
+_SCHEMA_META = define_tables(_META)["schema_meta"]
+
+
+def current_version(conn: Connection) -> int:
+    """The schema version recorded in the database (0 when it has no ``schema_meta`` table)."""
+    if not sa.inspect(conn).has_table("schema_meta"):
+        return 0
+    value = conn.execute(sa.select(_SCHEMA_META.c.value).where(_SCHEMA_META.c.key == "version")).scalar()
+    try:
+        return int(value) if value is not None else 0
+    except ValueError as exc:
+        raise StoreError(f"schema_meta holds an invalid version {value!r}") from exc
+
+
+def set_version(conn: Connection, version: int) -> None:
+    """Record ``version`` in ``schema_meta`` (inside the caller's transaction)."""
+    updated = conn.execute(sa.update(_SCHEMA_META).where(_SCHEMA_META.c.key == "version").values(value=str(version)))
+    if updated.rowcount == 0:
+        conn.execute(sa.insert(_SCHEMA_META).values(key="version", value=str(version)))
+
+
+def migrate(engine: Engine, steps: Sequence[Step] = MIGRATIONS) -> int:
+    """Bring the database to the latest version of ``steps`` in one transaction; return that version.
+
+    Raises StoreError when the database is newer than ``steps`` know, or when a step fails (nothing
+    is applied then).
+    """
+    latest = steps[-1][0] if steps else 0
+    try:
+        with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            version = current_version(conn)
+            if version > latest:
+                raise StoreError(
+                    f"the store's schema is version {version}, newer than this shopguide knows "
+                    f"(up to {latest}); upgrade shopguide or open another store"
+                )
+            for number, description, step in steps:
+                if number > version:
+                    logger.info("migrating store schema to version %d: %s", number, description)
+                    step(conn)
+                    set_version(conn, number)
+                    version = number
+            return version
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"could not open or migrate the store: {exc}") from exc

@@ -1,0 +1,364 @@
+"""SqlStore: the Store protocol on SQLAlchemy Core, one class for SQLite and PostgreSQL.
+
+Dialect differences are confined to the INSERT construct (``ON CONFLICT`` comes from the dialect's own
+``insert``) and to engine setup in :mod:`shopguide.store.factory`. Writes are batched executemany
+statements inside short transactions; reads page with keyset queries so no transaction stays open
+while a caller consumes an iterator.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from itertools import islice
+from typing import Any, TypeVar
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.pool import StaticPool
+
+from shopguide.data.dataset import DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, Dataset
+from shopguide.data.schema import Event, EventType, Item, User
+from shopguide.data.vocab import Vocab
+from shopguide.errors import ConfigError, NotFoundError, StoreError
+from shopguide.store.base import AddEventsResult, ImportResult, Store
+from shopguide.store.migrations import WRITE_OPTION, define_tables, migrate
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_TABLES = define_tables(sa.MetaData())
+ITEMS, USERS, EVENTS = _TABLES["items"], _TABLES["users"], _TABLES["events"]
+_INSERTS: dict[str, Callable[[sa.Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_TYPE_CODE: dict[str, int] = {t.value: i for i, t in enumerate(EVENT_TYPES)}
+_EVENT_ORDER = (EVENTS.c.ts, EVENTS.c.seq)
+
+
+def _dumps(value: Any) -> str:
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _item_row(item: Item, now: float) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "title_alt": item.title_alt,
+        "description": item.description,
+        "category": _dumps(item.category),
+        "brand": item.brand,
+        "price": item.price,
+        "attributes": _dumps(item.attributes),
+        "tags": _dumps(item.tags),
+        "stock": item.stock,
+        "created_at": item.created_at,
+        "deleted": False,
+        "updated_at": now,
+    }
+
+
+def _row_item(row: Row) -> Item:
+    m = row._mapping
+    return Item.model_validate(
+        {
+            "id": m["id"],
+            "title": m["title"],
+            "title_alt": m["title_alt"],
+            "description": m["description"],
+            "category": json.loads(m["category"]),
+            "brand": m["brand"],
+            "price": m["price"],
+            "attributes": json.loads(m["attributes"]),
+            "tags": json.loads(m["tags"]),
+            "stock": m["stock"],
+            "created_at": m["created_at"],
+        }
+    )
+
+
+def _row_user(row: Row) -> User:
+    return User(id=row.id, attributes=json.loads(row.attributes))
+
+
+def _event_row(event: Event) -> dict[str, Any]:
+    return {
+        "key": event.key(),
+        "user_id": event.user,
+        "item_id": event.item,
+        "type": event.type.value,
+        "value": event.value,
+        "ts": event.ts,
+        "session": event.session,
+        "context": _dumps(event.context),
+    }
+
+
+def _row_event(row: Row) -> Event:
+    return Event(
+        id=row.key,
+        user=row.user_id,
+        item=row.item_id,
+        type=EventType(row.type),
+        value=row.value,
+        ts=row.ts,
+        session=row.session,
+        context=json.loads(row.context),
+    )
+
+
+@contextmanager
+def _db_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        raise StoreError(f"store failed to {action}: {cause.__class__.__name__}: {cause}") from exc
+
+
+class SqlStore(Store):
+    """A Store on any SQLAlchemy engine whose dialect is SQLite or PostgreSQL.
+
+    Opening migrates the schema (see :mod:`shopguide.store.migrations`). Use :func:`open_store` to
+    build one from a URL with the right engine settings.
+    """
+
+    def __init__(self, engine: Engine, *, batch_size: int = 1000, page_size: int = 5000) -> None:
+        if engine.dialect.name not in _INSERTS:
+            raise ConfigError(f"unsupported database dialect {engine.dialect.name!r}; use sqlite or postgresql")
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self._insert = _INSERTS[engine.dialect.name]
+        self._batch_size = batch_size
+        self._page_size = page_size
+        # One shared connection (in-memory SQLite) must not interleave transactions between threads.
+        self._lock: AbstractContextManager[Any] = (
+            threading.RLock() if isinstance(engine.pool, StaticPool) else nullcontext()
+        )
+        self._closed = False
+        self.schema_version = migrate(engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    # ---------------------------------------------------------------- plumbing
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        self._check_open()
+        with self._lock, _db_errors("read"), self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        self._check_open()
+        with self._lock, _db_errors("write"), self._writer.begin() as conn:
+            yield conn
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the store is closed")
+
+    def _paged(self, query: sa.Select, order: tuple[sa.ColumnElement, ...]) -> Iterator[Row]:
+        """Run ``query`` in keyset pages ordered by the unique key ``order``, one short read per page."""
+        after: tuple[Any, ...] | None = None
+        while True:
+            page = query.order_by(*order).limit(self._page_size)
+            if after is not None:
+                if len(order) == 1:
+                    page = page.where(order[0] > after[0])
+                else:
+                    first, second = order
+                    page = page.where(sa.or_(first > after[0], sa.and_(first == after[0], second > after[1])))
+            with self._read() as conn:
+                rows = conn.execute(page).all()
+            yield from rows
+            if len(rows) < self._page_size:
+                return
+            after = tuple(rows[-1]._mapping[col] for col in order)
+
+    def _upsert(self, conn: Connection, table: sa.Table, rows: Iterable[dict[str, Any]]) -> int:
+        ins = self._insert(table)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={c.name: ins.excluded[c.name] for c in table.columns if c.name != "id"},
+        )
+        written = 0
+        for batch in _batches(rows, self._batch_size):
+            # One row per id per statement (PostgreSQL refuses to update a row twice); last one wins.
+            conn.execute(stmt, list({row["id"]: row for row in batch}.values()))
+            written += len(batch)
+        return written
+
+    def _add_events(self, conn: Connection, events: Iterable[Event]) -> AddEventsResult:
+        stmt = self._insert(EVENTS).on_conflict_do_nothing(index_elements=[EVENTS.c.key]).returning(EVENTS.c.seq)
+        accepted = total = 0
+        for batch in _batches(map(_event_row, events), self._batch_size):
+            accepted += len(conn.execute(stmt, batch).all())
+            total += len(batch)
+        return AddEventsResult(accepted=accepted, duplicate=total - accepted)
+
+    # ---------------------------------------------------------------- items
+    def upsert_items(self, items: Iterable[Item]) -> int:
+        now = time.time()
+        with self._write() as conn:
+            return self._upsert(conn, ITEMS, (_item_row(it, now) for it in items))
+
+    def get_item(self, item_id: str, *, include_deleted: bool = False) -> Item:
+        found = self.get_items([item_id], include_deleted=include_deleted)
+        if item_id not in found:
+            raise NotFoundError(f"item {item_id!r} not found")
+        return found[item_id]
+
+    def get_items(self, item_ids: Iterable[str], *, include_deleted: bool = False) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        for chunk in _batches(dict.fromkeys(item_ids), 500):
+            query = sa.select(ITEMS).where(ITEMS.c.id.in_(chunk))
+            if not include_deleted:
+                query = query.where(ITEMS.c.deleted == sa.false())
+            with self._read() as conn:
+                found.update((row.id, _row_item(row)) for row in conn.execute(query))
+        return found
+
+    def iter_items(self, include_deleted: bool = False) -> Iterator[Item]:
+        query = sa.select(ITEMS)
+        if not include_deleted:
+            query = query.where(ITEMS.c.deleted == sa.false())
+        return map(_row_item, self._paged(query, (ITEMS.c.id,)))
+
+    def delete_item(self, item_id: str) -> None:
+        with self._write() as conn:
+            stmt = sa.update(ITEMS).where(ITEMS.c.id == item_id).values(deleted=True, updated_at=time.time())
+            if conn.execute(stmt).rowcount == 0:
+                raise NotFoundError(f"item {item_id!r} not found")
+        logger.info("soft-deleted item %s", item_id)
+
+    # ---------------------------------------------------------------- users
+    def upsert_users(self, users: Iterable[User]) -> int:
+        now = time.time()
+        rows = ({"id": u.id, "attributes": _dumps(u.attributes), "updated_at": now} for u in users)
+        with self._write() as conn:
+            return self._upsert(conn, USERS, rows)
+
+    def get_user(self, user_id: str) -> User:
+        with self._read() as conn:
+            row = conn.execute(sa.select(USERS).where(USERS.c.id == user_id)).first()
+        if row is None:
+            raise NotFoundError(f"user {user_id!r} not found")
+        return _row_user(row)
+
+    def iter_users(self) -> Iterator[User]:
+        return map(_row_user, self._paged(sa.select(USERS), (USERS.c.id,)))
+
+    # ---------------------------------------------------------------- events
+    def add_events(self, events: Iterable[Event]) -> AddEventsResult:
+        with self._write() as conn:
+            return self._add_events(conn, events)
+
+    def iter_events(self, since_ts: float | None = None, user: str | None = None) -> Iterator[Event]:
+        query = sa.select(EVENTS)
+        if since_ts is not None:
+            query = query.where(EVENTS.c.ts >= since_ts)
+        if user is not None:
+            query = query.where(EVENTS.c.user_id == user)
+        return map(_row_event, self._paged(query, _EVENT_ORDER))
+
+    def recent_events(self, user: str, limit: int = 20) -> list[Event]:
+        if limit <= 0:
+            return []
+        query = (
+            sa.select(EVENTS)
+            .where(EVENTS.c.user_id == user)
+            .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [_row_event(row) for row in conn.execute(query)]
+
+    def count_events(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(EVENTS)).scalar_one())
+
+    # ---------------------------------------------------------------- whole store
+    def stats(self) -> dict[str, int]:
+        counts = {"items": 0, "deleted_items": 0, "users": 0, "events": 0}
+        counts.update({f"events_{t.value}": 0 for t in EVENT_TYPES})
+        with self._read() as conn:
+            for deleted, n in conn.execute(sa.select(ITEMS.c.deleted, sa.func.count()).group_by(ITEMS.c.deleted)):
+                counts["deleted_items" if deleted else "items"] = int(n)
+            counts["users"] = int(conn.execute(sa.select(sa.func.count()).select_from(USERS)).scalar_one())
+            for etype, n in conn.execute(sa.select(EVENTS.c.type, sa.func.count()).group_by(EVENTS.c.type)):
+                counts[f"events_{etype}"] = int(n)
+                counts["events"] += int(n)
+        return counts
+
+    def import_batch(
+        self,
+        items: Iterable[Item] = (),
+        users: Iterable[User] = (),
+        events: Iterable[Event] = (),
+    ) -> ImportResult:
+        now = time.time()
+        with self._write() as conn:
+            n_items = self._upsert(conn, ITEMS, (_item_row(it, now) for it in items))
+            user_rows = ({"id": u.id, "attributes": _dumps(u.attributes), "updated_at": now} for u in users)
+            n_users = self._upsert(conn, USERS, user_rows)
+            added = self._add_events(conn, events)
+        result = ImportResult(items=n_items, users=n_users, events=added)
+        logger.info("imported %s", result)
+        return result
+
+    def load_dataset(self, event_weights: Mapping[str, float] | None = None) -> Dataset:
+        deleted = sa.select(ITEMS.c.id).where(ITEMS.c.deleted == sa.true())
+        event_query = (
+            sa.select(EVENTS.c.user_id, EVENTS.c.item_id, EVENTS.c.type, EVENTS.c.value, EVENTS.c.ts)
+            .where(EVENTS.c.item_id.not_in(deleted))
+            .order_by(*_EVENT_ORDER)
+        )
+        with self._read() as conn:  # one read transaction: a consistent snapshot
+            items = [_row_item(r) for r in conn.execute(sa.select(ITEMS).where(ITEMS.c.deleted == sa.false()))]
+            items.sort(key=lambda it: it.id)  # Python order: the same on every backend and collation
+            users = sorted((_row_user(r) for r in conn.execute(sa.select(USERS))), key=lambda u: u.id)
+            rows = conn.execute(event_query).all()
+        user_vocab, item_vocab = Vocab(u.id for u in users), Vocab(it.id for it in items)
+        n = len(rows)
+        cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+        try:
+            event_type = np.fromiter((_TYPE_CODE[t] for t in cols[2]), dtype=np.int8, count=n)
+        except KeyError as exc:
+            raise StoreError(f"the store holds an unknown event type {exc.args[0]!r}") from None
+        dataset = Dataset(
+            users=user_vocab,
+            items=item_vocab,
+            user_idx=np.fromiter(map(user_vocab.add, cols[0]), dtype=np.int32, count=n),
+            item_idx=np.fromiter(map(item_vocab.add, cols[1]), dtype=np.int32, count=n),
+            event_type=event_type,
+            value=np.asarray(cols[3], dtype=np.float32),
+            ts=np.asarray(cols[4], dtype=np.float64),
+            item_meta=list(items),
+            user_meta=list(users),
+            event_weights=dict(event_weights or DEFAULT_EVENT_WEIGHTS),
+            name="store",
+        )
+        logger.info("loaded %r", dataset)
+        return dataset
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()

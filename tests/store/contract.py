@@ -1,0 +1,234 @@
+"""StoreContract: the behaviour every Store backend must show.
+
+Use it as a mixin: a subclass provides a ``store_url`` fixture (a fresh, empty database per test) and
+sets ``persistent = False`` when a reopened URL does not see the same data (in-memory databases).
+Migration tests use ``store.engine`` (every backend is SQL through SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from shopguide.data.schema import Event, Item, User
+from shopguide.errors import DataError, NotFoundError, StoreError
+from shopguide.store import LATEST_VERSION, AddEventsResult, ImportResult, Store, open_store
+from shopguide.store.migrations import MIGRATIONS, migrate, set_version
+
+
+def item(item_id: str, **kw: Any) -> Item:
+    return Item(id=item_id, title=kw.pop("title", f"title {item_id}"), **kw)
+
+
+def event(user: str, item_id: str, ts: float, type: str = "click", **kw: Any) -> Event:
+    return Event(user=user, item=item_id, type=type, ts=ts, **kw)
+
+
+def snapshot(store: Store) -> tuple[list, list, list]:
+    return list(store.iter_items(include_deleted=True)), list(store.iter_users()), list(store.iter_events())
+
+
+class StoreContract:
+    persistent: ClassVar[bool] = True
+
+    @pytest.fixture
+    def store(self, store_url: str) -> Iterator[Store]:
+        with open_store(store_url) as store:
+            yield store
+
+    @pytest.fixture
+    def filled(self, store: Store) -> Store:
+        store.upsert_items([item("a", price=10.0), item("b"), item("c")])
+        store.upsert_users([User(id="u1"), User(id="u2")])
+        store.add_events([event("u1", "a", 1.0), event("u1", "b", 2.0, "purchase"), event("u2", "a", 3.0)])
+        return store
+
+    # ---------------------------------------------------------------- items
+    def test_is_a_store_and_starts_empty(self, store: Store) -> None:
+        assert isinstance(store, Store)
+        assert store.stats()["items"] == store.stats()["events"] == store.stats()["users"] == 0
+        assert store.count_events() == 0
+
+    def test_item_round_trips_every_field(self, store: Store) -> None:
+        full = Item(
+            id="sku-1", title="纯棉T恤", title_alt="Cotton tee", description="柔软", category=["服装", "T恤"],
+            brand="优衣库", price=99.5, attributes={"color": "白色", "size": "L"}, tags=["夏季", "new"],
+            stock=0, created_at=1_700_000_000.25,
+        )  # fmt: skip
+        assert store.upsert_items([full]) == 1
+        assert store.get_item("sku-1") == full
+
+    def test_upsert_replaces_and_last_one_wins(self, store: Store) -> None:
+        store.upsert_items([item("a", title="old"), item("b")])
+        store.upsert_items([item("a", title="first"), item("a", title="new", price=5.0)])
+        assert store.get_item("a") == item("a", title="new", price=5.0)
+        assert [it.id for it in store.iter_items()] == ["a", "b"]
+
+    def test_unknown_ids(self, filled: Store) -> None:
+        with pytest.raises(NotFoundError, match="nope"):
+            filled.get_item("nope")
+        with pytest.raises(NotFoundError):
+            filled.get_user("nope")
+        with pytest.raises(NotFoundError):
+            filled.delete_item("nope")
+        assert set(filled.get_items(["a", "nope", "c", "a"])) == {"a", "c"}
+
+    def test_iter_items_ordered_by_id_across_pages(self, store: Store) -> None:
+        ids = [f"i{n:05d}" for n in range(6001)]
+        store.upsert_items(item(i) for i in random.Random(1).sample(ids, len(ids)))
+        assert [it.id for it in store.iter_items()] == ids
+
+    def test_soft_delete_hides_everywhere(self, filled: Store) -> None:
+        filled.delete_item("a")
+        filled.delete_item("a")  # deleting twice is fine
+        with pytest.raises(NotFoundError):
+            filled.get_item("a")
+        assert filled.get_item("a", include_deleted=True).price == 10.0
+        assert [it.id for it in filled.iter_items()] == ["b", "c"]
+        assert [it.id for it in filled.iter_items(include_deleted=True)] == ["a", "b", "c"]
+        assert set(filled.get_items(["a", "b"])) == {"b"}
+        stats = filled.stats()
+        assert (stats["items"], stats["deleted_items"], stats["events"]) == (2, 1, 3)
+        data = filled.load_dataset()
+        assert "a" not in data.items and len(data) == 1  # u1's purchase of b only
+        filled.upsert_items([item("a")])  # upserting brings it back
+        assert filled.get_item("a").id == "a"
+
+    # ---------------------------------------------------------------- users
+    def test_users_upsert_get_iter(self, store: Store) -> None:
+        assert store.upsert_users([User(id="u2"), User(id="u1", attributes={"city": "上海"})]) == 2
+        store.upsert_users([User(id="u2", attributes={"age": "25-34"})])
+        assert store.get_user("u1").attributes == {"city": "上海"}
+        assert [u.model_dump() for u in store.iter_users()] == [
+            {"id": "u1", "attributes": {"city": "上海"}},
+            {"id": "u2", "attributes": {"age": "25-34"}},
+        ]
+
+    # ---------------------------------------------------------------- events
+    def test_events_are_idempotent(self, store: Store) -> None:
+        ev = event("u1", "a", 5.0)
+        assert store.add_events([ev]) == AddEventsResult(accepted=1, duplicate=0)
+        assert store.add_events([ev, event("u1", "b", 5.0)]) == AddEventsResult(accepted=1, duplicate=1)
+        assert store.add_events([ev.model_copy(update={"id": "x"})] * 2) == AddEventsResult(1, 1)
+        same_id = event("u9", "z", 9.0, "purchase", id="x")  # same key, other content: still a duplicate
+        assert store.add_events([same_id]) == AddEventsResult(accepted=0, duplicate=1)
+        assert store.count_events() == 3
+
+    def test_event_round_trip_sets_id_to_key(self, store: Store) -> None:
+        ev = event("u1", "a", 5.5, "rating", value=4.0, session="s1", context={"page": "首页"})
+        store.add_events([ev])
+        (back,) = store.iter_events()
+        assert back == ev.model_copy(update={"id": ev.key()})
+        assert back.key() == ev.key()
+
+    def test_iter_events_in_ts_then_insertion_order_across_pages(self, store: Store) -> None:
+        events = [event(f"u{n % 7}", f"i{n}", float(n // 9)) for n in range(12_001)]
+        random.Random(2).shuffle(events)
+        store.add_events(events)
+        expected = sorted(events, key=lambda e: e.ts)  # stable: insertion order within equal ts
+        assert [e.item for e in store.iter_events()] == [e.item for e in expected]
+        since = [e.item for e in expected if e.ts >= 600 and e.user == "u3"]
+        assert [e.item for e in store.iter_events(since_ts=600, user="u3")] == since
+
+    def test_recent_events_newest_first_with_limit(self, store: Store) -> None:
+        store.add_events([event("u1", "a", 1.0), event("u1", "b", 3.0), event("u2", "x", 9.0)])
+        store.add_events([event("u1", "c", 3.0), event("u1", "d", 2.0)])
+        assert [e.item for e in store.recent_events("u1")] == ["c", "b", "d", "a"]
+        assert [e.item for e in store.recent_events("u1", limit=2)] == ["c", "b"]
+        assert store.recent_events("u1", limit=0) == []
+        assert store.recent_events("nobody") == []
+
+    def test_stats_counts_event_types(self, filled: Store) -> None:
+        stats = filled.stats()
+        assert (stats["items"], stats["users"], stats["events"]) == (3, 2, 3)
+        assert (stats["events_click"], stats["events_purchase"], stats["events_view"]) == (2, 1, 0)
+
+    # ---------------------------------------------------------------- import_batch
+    def test_import_batch_writes_everything(self, store: Store) -> None:
+        result = store.import_batch(
+            items=[item("a"), item("b")], users=[User(id="u1")], events=[event("u1", "a", 1.0)] * 2
+        )
+        assert result == ImportResult(items=2, users=1, events=AddEventsResult(accepted=1, duplicate=1))
+        assert store.stats()["items"] == 2 and store.count_events() == 1
+
+    def test_import_batch_is_all_or_nothing_when_input_fails(self, filled: Store) -> None:
+        before = snapshot(filled)
+
+        def events() -> Iterator[Event]:
+            for n in range(2500):  # more than one insert batch is written before the failure
+                yield event("u3", "a", 100.0 + n)
+            raise DataError("bad timestamp", file="events.csv", line=2502, field="ts")
+
+        with pytest.raises(DataError, match="line 2502"):
+            filled.import_batch(items=[item("new"), item("a", title="changed")], users=[User(id="u3")], events=events())
+        assert snapshot(filled) == before
+
+    def test_import_batch_is_all_or_nothing_when_database_rejects(self, filled: Store) -> None:
+        before = snapshot(filled)
+        bad = Item.model_construct(**{**item("neg").model_dump(), "price": -1.0})  # skips validation
+        with pytest.raises(StoreError):
+            filled.import_batch(items=[item("ok"), bad], events=[event("u1", "c", 7.0)])
+        assert snapshot(filled) == before
+
+    # ---------------------------------------------------------------- dataset
+    def test_load_dataset_round_trip(self, filled: Store) -> None:
+        filled.add_events([event("u3", "zz", 4.0, "view"), event("u1", "a", 5.0, "impression")])
+        data = filled.load_dataset(event_weights={"click": 1.0, "purchase": 4.0, "view": 0.5})
+        assert data.items.to_list() == ["a", "b", "c", "zz"]  # catalog first (c has no events), then the rest
+        assert data.users.to_list() == ["u1", "u2", "u3"]
+        assert data.matrix.shape == (3, 4) and len(data) == 5
+        assert data.item_meta[2] == filled.get_item("c") and data.item_meta[3] is None
+        expected = np.zeros((3, 4), dtype=np.float32)
+        expected[0, 0], expected[0, 1], expected[1, 0], expected[2, 3] = 1.0, 4.0, 1.0, 0.5
+        np.testing.assert_array_equal(data.matrix.toarray(), expected)
+        np.testing.assert_array_equal(data.ts, [1.0, 2.0, 3.0, 4.0, 5.0])
+
+    # ---------------------------------------------------------------- lifecycle and schema
+    def test_close_and_context_manager(self, store_url: str) -> None:
+        with open_store(store_url) as store:
+            store.upsert_items([item("a")])
+        with pytest.raises(StoreError, match="closed"):
+            store.get_item("a")
+
+    def test_persists_across_reopen(self, store_url: str, filled: Store) -> None:
+        if not self.persistent:
+            pytest.skip("this backend does not persist across connections")
+        before, stats = snapshot(filled), filled.stats()
+        filled.close()
+        with open_store(store_url) as again:
+            assert snapshot(again) == before and again.stats() == stats
+            assert again.schema_version == LATEST_VERSION
+
+    def test_new_step_is_applied_and_failed_step_rolls_back(self, store: Store) -> None:
+        engine = store.engine
+        assert store.schema_version == LATEST_VERSION
+
+        def broken(conn: sa.Connection) -> None:
+            conn.execute(sa.text("CREATE TABLE half_done (x INTEGER)"))
+            raise RuntimeError("step failed")
+
+        with pytest.raises(RuntimeError, match="step failed"):
+            migrate(engine, [*MIGRATIONS, (LATEST_VERSION + 1, "broken", broken)])
+        assert not sa.inspect(engine).has_table("half_done")
+        assert migrate(engine) == LATEST_VERSION
+
+        def add_table(conn: sa.Connection) -> None:
+            conn.execute(sa.text("CREATE TABLE extra (x INTEGER)"))
+
+        assert migrate(engine, [*MIGRATIONS, (LATEST_VERSION + 1, "extra", add_table)]) == LATEST_VERSION + 1
+        assert sa.inspect(engine).has_table("extra")
+
+    def test_future_version_is_refused(self, store_url: str, store: Store) -> None:
+        with store.engine.begin() as conn:
+            set_version(conn, LATEST_VERSION + 1)
+        with pytest.raises(StoreError, match=f"version {LATEST_VERSION + 1}, newer"):
+            migrate(store.engine)
+        if self.persistent:
+            store.close()
+            with pytest.raises(StoreError, match="newer than this shopguide knows"):
+                open_store(store_url)
