@@ -1,0 +1,40 @@
+# shopguide — two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev,postgres]"
+	@touch $(STAMP)
+
+## run: install into .venv and start the main job on the embedded defaults (SQLite + the demo catalog)
+run: $(STAMP)
+	$(BIN)/shopguide demo
+
+## test: install into .venv and run the whole test suite (lint first)
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+
+## bench: the benchmark scripts (minutes; results go to benchmarks/RESULTS.md by hand)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/classic_movielens.py
+	$(BIN)/python benchmarks/classic_beauty.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

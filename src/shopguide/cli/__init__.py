@@ -1,0 +1,1 @@
+"""The ``shopguide`` command line (typer): import, train, recommend, similar, models, evaluate, demo."""

@@ -1,0 +1,47 @@
+"""The ``shopguide`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shopguide import __version__
+from shopguide.cli.common import configure_logging
+from shopguide.cli.data_cmds import import_data
+from shopguide.cli.demo_cmd import demo
+from shopguide.cli.eval_cmd import evaluate
+from shopguide.cli.model_cmds import models_app, recommend, similar, train
+
+app = typer.Typer(
+    name="shopguide",
+    help="shopguide: an open-source AI shopping-guide (AI 导购) engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress (structured, to stderr).")] = False,
+) -> None:
+    configure_logging(verbose)
+
+
+@app.command()
+def version() -> None:
+    """Print the shopguide version."""
+    typer.echo(__version__)
+
+
+app.command("import")(import_data)
+app.command()(train)
+app.command()(recommend)
+app.command()(similar)
+app.command()(evaluate)
+app.command()(demo)
+app.add_typer(models_app, name="models")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,150 @@
+"""``shopguide train / recommend / similar / models``: fit a model on the store and use it."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from shopguide.cli.common import (
+    HomeOpt,
+    ParamOpt,
+    StoreOpt,
+    console,
+    handle_errors,
+    parse_params,
+    progress_bar,
+    settings_from,
+)
+from shopguide.config import Settings
+from shopguide.errors import DataError
+from shopguide.recommend.base import Recommendation, Recommender
+from shopguide.recommend.bundle import BundleStore
+from shopguide.recommend.registry import make_model
+from shopguide.store import open_store
+
+models_app = typer.Typer(help="List model versions and switch (roll back) the active one.", no_args_is_help=True)
+
+
+def train_model(settings: Settings, model_name: str, params: dict, *, activate: bool = True) -> tuple[str, Recommender]:
+    """Fit ``model_name`` on everything in the store and save it as a new bundle version."""
+    with progress_bar() as progress, open_store(settings.resolved_store_url) as st:
+        progress.add_task("loading events from the store", total=None)
+        data = st.load_dataset(event_weights=settings.event_weights)
+        if len(data) == 0:
+            raise DataError("the store holds no events to train on; run 'shopguide import' first")
+        model = make_model(model_name, **params)
+        progress.add_task(f"fitting {model_name} on {len(data):,} events", total=None)
+        model.fit(data)
+        version = BundleStore(settings.model_dir).save(
+            model,
+            activate=activate,
+            data={
+                "store": settings.resolved_store_url,
+                "users": data.n_users,
+                "items": data.n_items,
+                "events": len(data),
+            },
+        )
+    return version, model
+
+
+def train(
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="Registry name, e.g. fallback, ease, item_knn.")
+    ] = "fallback",
+    param: ParamOpt = None,
+    activate: Annotated[bool, typer.Option(help="Make the new version the active one.")] = True,
+    home: HomeOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Train a model on the store's data and save it as a new versioned bundle."""
+    with handle_errors():
+        settings = settings_from(home, store)
+        version, fitted = train_model(settings, model, parse_params(param), activate=activate)
+        console.print(
+            f"trained [bold]{fitted!r}[/] in {fitted.fit_seconds_:.1f}s -> version [bold]{version}[/]"
+            + (" (active)" if activate else "")
+        )
+
+
+def rec_table(title: str, recs: list[Recommendation], model: Recommender, lang: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("#", "item", "title", "price", "source", "reason"):
+        table.add_column(col, overflow="fold")
+    data = model.dataset_
+    for rank, rec in enumerate(recs, 1):
+        meta = data.item(data.items.index(rec.item))
+        name = meta.title if meta else ""
+        if lang == "en" and meta and meta.title_alt:
+            name = meta.title_alt
+        price = f"{meta.price:,.2f}" if meta and meta.price is not None else ""
+        table.add_row(str(rank), rec.item, name, price, rec.source, rec.reason.text(lang))
+    return table
+
+
+def _print(recs: list[Recommendation], title: str, model: Recommender, lang: str, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps([r.to_dict(lang) for r in recs], ensure_ascii=False))
+    else:
+        console.print(rec_table(title, recs, model, lang))
+
+
+def recommend(
+    user: Annotated[str, typer.Argument(help="Shopper id (unknown ids get a cold-start list).")],
+    n: Annotated[int, typer.Option("-n", min=1, max=100)] = 10,
+    category: Annotated[list[str] | None, typer.Option(help="Keep items in this category, repeatable.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Item id never to return, repeatable.")] = None,
+    history: Annotated[list[str] | None, typer.Option(help="Recent item id of this session, repeatable.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of titles and reasons: en or zh.")] = "en",
+    version: Annotated[str | None, typer.Option(help="Model version (default: active).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Recommend items for a shopper, each with its source and a plain-language reason."""
+    with handle_errors():
+        model = BundleStore(settings_from(home, None).model_dir).load(version)
+        recs = model.recommend(user, n, categories=category, exclude=exclude or (), history=history)
+        _print(recs, f"recommended for {user}", model, lang, as_json)
+
+
+def similar(
+    item: Annotated[str, typer.Argument(help="Item id.")],
+    n: Annotated[int, typer.Option("-n", min=1, max=100)] = 10,
+    lang: Annotated[str, typer.Option(help="en or zh.")] = "en",
+    version: Annotated[str | None, typer.Option(help="Model version (default: active).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Items similar to an item."""
+    with handle_errors():
+        model = BundleStore(settings_from(home, None).model_dir).load(version)
+        _print(model.similar_items(item, n), f"similar to {item}", model, lang, as_json)
+
+
+@models_app.command("list")
+def list_models(home: HomeOpt = None) -> None:
+    """List saved model versions."""
+    with handle_errors():
+        table = Table("version", "model", "users", "items", "fit s", "active")
+        for info in BundleStore(settings_from(home, None).model_dir).versions():
+            m = info.manifest
+            table.add_row(
+                info.version,
+                m.get("source", "?"),
+                str(m.get("n_users")),
+                str(m.get("n_items")),
+                str(m.get("fit_seconds")),
+                "*" if info.active else "",
+            )
+        console.print(table)
+
+
+@models_app.command("activate")
+def activate_model(version: Annotated[str, typer.Argument()], home: HomeOpt = None) -> None:
+    """Make a saved version the active one (roll back or forward)."""
+    with handle_errors():
+        BundleStore(settings_from(home, None).model_dir).activate(version)
+        console.print(f"active model is now [bold]{version}[/]")
