@@ -49,4 +49,4 @@ def demo(
             console.print(rec_table(f"{user} (simulated shopper)", recommender.recommend(user, n), recommender, lang))
         visitor = recommender.recommend("new-visitor", n)
         console.print(rec_table("a new visitor (cold start)", visitor, recommender, lang))
-        console.print("[dim]Try: shopguide recommend shopper-001 --home var/demo --lang en[/]")
+        console.print(f"[dim]Try: shopguide recommend shopper-001 --home {home} --lang en[/]")

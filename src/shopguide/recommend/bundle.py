@@ -64,11 +64,20 @@ class BundleStore:
             return []
         active = self.active_version()
         out = []
-        for path in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for path in self.root.iterdir():
             manifest_file = path / "manifest.json"
-            if manifest_file.exists():
+            if path.is_dir() and not path.name.startswith(".") and manifest_file.exists():
                 out.append(BundleInfo(path.name, path, json.loads(manifest_file.read_text()), path.name == active))
-        return out
+        return sorted(out, key=lambda info: (info.manifest.get("created_at", 0.0), info.version))
+
+    def _path(self, version: str) -> Path:
+        """The directory of a complete, visible version; NotFoundError for anything else."""
+        if not version or version.startswith(".") or "/" in version or "\\" in version:
+            raise NotFoundError(f"{version!r} is not a model version name")
+        path = self.root / version
+        if not (path / "manifest.json").is_file():
+            raise NotFoundError(f"no model version {version!r} in {self.root}")
+        return path
 
     def active_version(self) -> str | None:
         try:
@@ -78,8 +87,7 @@ class BundleStore:
 
     def activate(self, version: str) -> None:
         """Point ACTIVE at ``version`` (also how a rollback is done)."""
-        if not (self.root / version / "manifest.json").exists():
-            raise NotFoundError(f"no model version {version!r} in {self.root}")
+        self._path(version)
         tmp = self.root / f".{ACTIVE}.{secrets.token_hex(4)}"
         tmp.write_text(version + "\n")
         os.replace(tmp, self.root / ACTIVE)
@@ -89,12 +97,11 @@ class BundleStore:
         version = version or self.active_version()
         if version is None:
             raise ModelError(f"no active model in {self.root}; train one first (shopguide train)")
-        path = self.root / version
-        if not path.exists():
-            raise NotFoundError(f"no model version {version!r} in {self.root}")
-        return Recommender.load(path)
+        return Recommender.load(self._path(version))
 
     def remove(self, version: str) -> None:
+        """Delete an inactive version."""
+        path = self._path(version)
         if version == self.active_version():
             raise ModelError(f"{version} is active; activate another version before removing it")
-        shutil.rmtree(self.root / version)
+        shutil.rmtree(path)

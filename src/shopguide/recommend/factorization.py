@@ -30,8 +30,9 @@ class _Factorization(Recommender):
     """Shared scoring for factor models: score = user_factor . item_factor."""
 
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
-        factors = self._user_factors(users, history)
-        scores = (factors @ self.item_factors_.T).astype(np.float32)
+        factors = self._user_factors(users, history).astype(np.float64)
+        # float64 product: the same user gets the same float32 scores whatever the batch size
+        scores = (factors @ self.item_factors_.T.astype(np.float64)).astype(np.float32)
         empty = np.flatnonzero(np.diff(history.indptr) == 0)
         unknown_empty = empty[users[empty] < 0]
         scores[unknown_empty] = -np.inf  # nothing to go on

@@ -5,7 +5,8 @@
 - ``sqlite://`` or ``sqlite:///:memory:``: a private in-memory database that lives until ``close()``
   (one shared connection through a StaticPool; meant for tests and one-off runs).
 - ``postgresql://...``, ``postgresql+psycopg://...`` (or ``postgres://...``): PostgreSQL through
-  psycopg 3, installed with the ``postgres`` extra.
+  psycopg 3, installed with the ``postgres`` extra. Write transactions take one advisory lock first,
+  so writers queue (as on SQLite) instead of deadlocking on each other's uncommitted keys; reads never wait.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 SUPPORTED_SCHEMES = SQLITE_SCHEMES + POSTGRES_SCHEMES
 BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536  # page cache per connection, allocated as used (SQLite's default is 2 MiB)
+PG_WRITE_LOCK_KEY = 0x53484F57  # "SHOW": the advisory lock every PostgreSQL write transaction holds
 
 
 def open_store(url: str) -> Store:
@@ -102,4 +104,13 @@ def postgres_engine(url: URL) -> Engine:
         import psycopg  # noqa: F401
     except ImportError:
         raise MissingDependencyError("psycopg", "postgres") from None
-    return sa.create_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    engine = sa.create_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    sa.event.listen(engine, "begin", _postgres_on_begin)
+    return engine
+
+
+def _postgres_on_begin(conn: sa.Connection) -> None:
+    # Two imports that upsert overlapping ids in different orders would deadlock (each waits for a key
+    # the other inserted); one writer at a time, held until commit or rollback, rules that out.
+    if conn.get_execution_options().get(WRITE_OPTION, False):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")

@@ -28,15 +28,22 @@ logger = logging.getLogger(__name__)
 
 Step = tuple[int, str, Callable[[Connection], None]]
 
-ID = sa.String(128)
+#: Ids compare and sort by code point on every backend: SQLite's BINARY collation, and "C" on PostgreSQL
+#: (a database's default, often en_US or ICU, would order ids differently from SQLite and from Python).
+ID = sa.String(128).with_variant(sa.String(128, collation="C"), "postgresql")
 #: Execution option marking write transactions; the SQLite engine starts them with BEGIN IMMEDIATE so
-#: concurrent writers wait (busy_timeout) instead of failing on a read-to-write lock upgrade.
+#: concurrent writers wait (busy_timeout) instead of failing on a read-to-write lock upgrade, and the
+#: PostgreSQL engine with an advisory lock so concurrent writers queue instead of deadlocking.
 WRITE_OPTION = "shopguide_write"
 _PG_LOCK_KEY = 0x53484F50  # "SHOP": serialises concurrent migrations on PostgreSQL
 
 
 def define_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
-    """The current schema (what queries use). JSON fields are JSON text columns."""
+    """The current schema (what queries use). JSON fields are JSON text columns.
+
+    ``sa.Float`` is an 8-byte float on both backends (SQLite REAL; PostgreSQL ``FLOAT`` is ``double
+    precision``), so epoch timestamps keep microseconds.
+    """
     schema_meta = sa.Table(
         "schema_meta",
         metadata,
