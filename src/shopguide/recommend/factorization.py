@@ -64,9 +64,9 @@ class ALS(_Factorization):
     def __init__(
         self,
         *,
-        factors: int = 64,
-        regularization: float = 0.05,
-        alpha: float = 1.0,
+        factors: int = 128,
+        regularization: float = 10.0,
+        alpha: float = 20.0,
         iterations: int = 20,
         binary: bool = True,
         seed: int = 42,

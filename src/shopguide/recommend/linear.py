@@ -45,10 +45,10 @@ class EASE(Recommender):
         inv, info = sl.lapack.spotri(chol, lower=0, overwrite_c=True)
         if info != 0:
             raise ModelError(f"EASE inversion failed (info={info})")
-        inv = np.triu(inv) + np.triu(inv, 1).T  # potri fills one triangle
-        weights = inv / (-np.diag(inv))[None, :]
-        weights[np.diag_indices_from(weights)] = 0.0
-        self.weights_ = weights.astype(np.float32)
+        _mirror_upper(inv)  # potri fills the upper triangle only
+        inv /= -np.diag(inv)[None, :]
+        inv[np.diag_indices_from(inv)] = 0.0
+        self.weights_ = inv
 
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         h = self._prepare(history)
@@ -67,3 +67,13 @@ class EASE(Recommender):
         best = int(hist_items[np.argmax(self.weights_[hist_items, item])])
         action = int(self.actions_[user, best]) if user >= 0 else 1
         return Reason("because_you", item=self.dataset_.item_label(best), action=max(action, 1))
+
+
+def _mirror_upper(matrix: np.ndarray, block: int = 1024) -> None:
+    """Copy the upper triangle onto the lower one in place, block by block (no n x n temporaries)."""
+    n = matrix.shape[0]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        diag = matrix[start:stop, start:stop]
+        diag[:] = np.triu(diag) + np.triu(diag, 1).T
+        matrix[stop:, start:stop] = matrix[start:stop, stop:].T
