@@ -215,15 +215,27 @@ class Recommender:
         if idx is None:
             return self._fill(n, mask, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)) if fill else []
         mask[idx] = True
-        scores = np.where(mask, -np.inf, self.similar_scores(idx))
+        raw, owner = self._similar_and_owner(idx)
+        scores = np.where(mask, -np.inf, raw)
         chosen = top_n(scores, n)
         recs = [
-            Recommendation(data.items.id(i), float(scores[i]), self.source, self._similar_reason(idx, i))
+            Recommendation(
+                data.items.id(i),
+                float(scores[i]),
+                *self._similar_attribute(idx, int(i), None if owner is None else int(owner[i])),
+            )
             for i in chosen
         ]
         if fill and len(recs) < n:
             recs += self._fill(n - len(recs), mask, chosen, np.array([idx]))
         return recs
+
+    def _similar_and_owner(self, item: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Neighbour scores plus, for composite models, which component produced each one."""
+        return self.similar_scores(item), None
+
+    def _similar_attribute(self, anchor: int, item: int, owner: int | None) -> tuple[str, Reason]:
+        return self.source, self._similar_reason(anchor, item)
 
     def _similar_reason(self, anchor: int, item: int) -> Reason:
         return Reason(

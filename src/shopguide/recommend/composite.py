@@ -18,6 +18,9 @@ from shopguide.recommend.explain import Reason
 
 log = logging.getLogger(__name__)
 
+#: Composite owners are encoded as ``step * OWNER_STRIDE + component`` so nested composites keep the source.
+OWNER_STRIDE = 1024
+
 
 def minmax_rows(scores: np.ndarray) -> np.ndarray:
     """Scale each row's finite scores to [0, 1]; ``-inf`` stays ``-inf``."""
@@ -54,10 +57,20 @@ class Hybrid(Recommender):
             model.fit(dataset)
 
     def _blend(self, parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        contrib = np.stack([w * np.where(np.isfinite(p), p, 0.0) for w, p in zip(self.weights_, parts, strict=True)])
-        any_finite = np.any(np.stack([np.isfinite(p) for p in parts]), axis=0)
-        total = np.where(any_finite, contrib.sum(axis=0), -np.inf).astype(np.float32)
-        return total, contrib.argmax(axis=0)
+        """Weighted sum, and the owner: the component that scored the item and contributed most."""
+        total = np.zeros(parts[0].shape, dtype=np.float32)
+        any_finite = np.zeros(parts[0].shape, dtype=bool)
+        best = np.full(parts[0].shape, -np.inf, dtype=np.float32)
+        owner = np.zeros(parts[0].shape, dtype=np.int32)
+        for k, (weight, part) in enumerate(zip(self.weights_, parts, strict=True)):
+            finite = np.isfinite(part)
+            total += weight * np.where(finite, part, 0.0)
+            any_finite |= finite
+            if weight > 0:  # ties (e.g. every score normalised to 0) go to the heavier component
+                claim = np.where(finite, weight * part + 1e-6 * weight, -np.inf)
+                better = claim > best
+                best[better], owner[better] = claim[better], k
+        return np.where(any_finite, total, -np.inf).astype(np.float32), owner
 
     def _score_and_owner(self, users: np.ndarray, history: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         return self._blend([minmax_rows(m.score(users, history)) for m in self.models_])
@@ -65,13 +78,18 @@ class Hybrid(Recommender):
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         return self._score_and_owner(users, history)[0]
 
+    def _similar_and_owner(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        total, owner = self._blend([minmax_rows(m.similar_scores(item)[None, :]) for m in self.models_])
+        return total[0], owner[0]
+
     def similar_scores(self, item: int) -> np.ndarray:
-        parts = [minmax_rows(m.similar_scores(item)[None, :]) for m in self.models_]
-        return self._blend(parts)[0][0]
+        return self._similar_and_owner(item)[0]
 
     def _attribute(self, user: int, history: sp.csr_matrix, item: int, owner: int | None) -> tuple[str, Reason]:
-        model = self.models_[int(owner or 0)]
-        return model._attribute(user, history, item, None)
+        return self.models_[int(owner or 0)]._attribute(user, history, item, None)
+
+    def _similar_attribute(self, anchor: int, item: int, owner: int | None) -> tuple[str, Reason]:
+        return self.models_[int(owner or 0)]._similar_attribute(anchor, item, None)
 
 
 class FallbackChain(Recommender):
@@ -97,29 +115,67 @@ class FallbackChain(Recommender):
         for step in self.steps_:
             step.fit(dataset)
 
-    def _score_and_owner(self, users: np.ndarray, history: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    def _chain(self, parts) -> tuple[np.ndarray, np.ndarray]:
+        """Stack the steps' scores: each step only fills items that no earlier step scored.
+
+        ``parts`` yields ``(scores, inner_owner)`` per step (``None`` for a failed step). The owner
+        encodes the step and the step's own component as ``step * OWNER_STRIDE + inner``.
+        """
         n_steps = len(self.steps_)
-        combined = np.full((len(users), self.dataset_.n_items), -np.inf, dtype=np.float32)
-        owner = np.full(combined.shape, -1, dtype=np.int16)
-        for k, step in enumerate(self.steps_):
-            try:
-                part = minmax_rows(step.score(users, history))
-            except Exception:  # a broken source must never break the list: skip it, log it
-                log.exception("fallback step failed", extra={"step": step.source})
+        combined: np.ndarray | None = None
+        owner: np.ndarray | None = None
+        for k, part in enumerate(parts):
+            if part is None:
                 continue
-            free = ~np.isfinite(combined) & np.isfinite(part)
-            combined[free] = (n_steps - k) + 0.999 * part[free]
-            owner[free] = k
+            scores, inner = part
+            scores = minmax_rows(np.atleast_2d(scores))
+            if combined is None:
+                combined = np.full(scores.shape, -np.inf, dtype=np.float32)
+                owner = np.full(scores.shape, -1, dtype=np.int32)
+            free = ~np.isfinite(combined) & np.isfinite(scores)
+            combined[free] = (n_steps - k) + 0.999 * scores[free]
+            owner[free] = k * OWNER_STRIDE + (np.atleast_2d(inner)[free] if inner is not None else 0)
             if np.isfinite(combined).all():
                 break
+        return combined, owner
+
+    def _guarded(self, call, step: Recommender):
+        try:
+            return call()
+        except Exception:  # a broken source must never break the list: skip it, log it
+            log.exception("fallback step failed", extra={"step": step.source})
+            return None
+
+    def _score_and_owner(self, users: np.ndarray, history: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        parts = (self._guarded(lambda s=s: s._score_and_owner(users, history), s) for s in self.steps_)
+        combined, owner = self._chain(parts)
+        if combined is None:  # every step failed
+            combined = np.full((len(users), self.dataset_.n_items), -np.inf, dtype=np.float32)
         return combined, owner
 
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         return self._score_and_owner(users, history)[0]
 
+    def _similar_and_owner(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        parts = (self._guarded(lambda s=s: s._similar_and_owner(item), s) for s in self.steps_)
+        combined, owner = self._chain(parts)
+        if combined is None:
+            return np.full(self.dataset_.n_items, -np.inf, dtype=np.float32), None
+        return combined[0], owner[0]
+
     def similar_scores(self, item: int) -> np.ndarray:
-        return self.steps_[0].similar_scores(item)
+        return self._similar_and_owner(item)[0]
+
+    def _step(self, owner: int | None) -> tuple[Recommender, int | None]:
+        if owner is None or owner < 0:
+            return self.steps_[-1], None
+        k, inner = divmod(int(owner), OWNER_STRIDE)
+        return self.steps_[k], inner
 
     def _attribute(self, user: int, history: sp.csr_matrix, item: int, owner: int | None) -> tuple[str, Reason]:
-        step = self.steps_[int(owner) if owner is not None and owner >= 0 else -1]
-        return step._attribute(user, history, item, None)
+        step, inner = self._step(owner)
+        return step._attribute(user, history, item, inner)
+
+    def _similar_attribute(self, anchor: int, item: int, owner: int | None) -> tuple[str, Reason]:
+        step, inner = self._step(owner)
+        return step._similar_attribute(anchor, item, inner)

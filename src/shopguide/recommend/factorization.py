@@ -32,7 +32,7 @@ class _Factorization(Recommender):
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         factors = self._user_factors(users, history).astype(np.float64)
         # float64 product: the same user gets the same float32 scores whatever the batch size
-        scores = (factors @ self.item_factors_.T.astype(np.float64)).astype(np.float32)
+        scores = (factors @ self._item_factors_t64()).astype(np.float32)
         empty = np.flatnonzero(np.diff(history.indptr) == 0)
         unknown_empty = empty[users[empty] < 0]
         scores[unknown_empty] = -np.inf  # nothing to go on
@@ -40,6 +40,17 @@ class _Factorization(Recommender):
 
     def _user_factors(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         raise NotImplementedError
+
+    def _item_factors_t64(self) -> np.ndarray:
+        cached = getattr(self, "item_factors_t64_", None)
+        if cached is None:
+            cached = self.item_factors_t64_ = np.ascontiguousarray(self.item_factors_.T, dtype=np.float64)
+        return cached
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("item_factors_t64_", None)  # derived; rebuilt on first use
+        return state
 
     def similar_scores(self, item: int) -> np.ndarray:
         norms = np.linalg.norm(self.item_factors_, axis=1) + 1e-9
@@ -102,6 +113,8 @@ class ALS(_Factorization):
         self.item_factors_ = np.asarray(self.model_.item_factors, dtype=np.float32)
 
     def _user_factors(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
+        # one thread for a handful of users: spinning up a thread team costs more than the solves
+        self.model_.num_threads = 1 if history.shape[0] < 256 else 0
         return self.model_.recalculate_user(np.arange(history.shape[0]), self._prepare(history))
 
 

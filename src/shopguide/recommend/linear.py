@@ -39,16 +39,18 @@ class EASE(Recommender):
         x = self._prepare(dataset.matrix)
         gram = (x.T @ x).toarray().astype(np.float32)
         gram[np.diag_indices_from(gram)] += self.regularization
-        chol, info = sl.lapack.spotrf(gram, lower=0, overwrite_a=True)
+        # gram is symmetric, so its transpose is the same matrix in Fortran order: LAPACK works in place
+        chol, info = sl.lapack.spotrf(gram.T, lower=0, overwrite_a=True)
         if info != 0:
             raise ModelError(f"EASE Cholesky failed (info={info}); increase regularization")
         inv, info = sl.lapack.spotri(chol, lower=0, overwrite_c=True)
         if info != 0:
             raise ModelError(f"EASE inversion failed (info={info})")
         _mirror_upper(inv)  # potri fills the upper triangle only
-        inv /= -np.diag(inv)[None, :]
-        inv[np.diag_indices_from(inv)] = 0.0
-        self.weights_ = inv
+        weights = np.ascontiguousarray(inv.T)  # symmetric: a free C-order view when inv is Fortran-ordered
+        weights /= -np.diag(weights)[None, :]
+        weights[np.diag_indices_from(weights)] = 0.0
+        self.weights_ = weights
 
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         h = self._prepare(history)
