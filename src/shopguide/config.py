@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shopguide.data.dataset import DEFAULT_EVENT_WEIGHTS
+
 
 class Settings(BaseSettings):
     """Everything shopguide can be configured with. Defaults run embedded with nothing to set up."""
@@ -17,15 +19,7 @@ class Settings(BaseSettings):
     store_url: str = Field(default="", description="Store URL; empty means sqlite:///<home>/shopguide.db.")
     seed: int = Field(default=42, description="Seed for every stochastic step.")
     event_weights: dict[str, float] = Field(
-        default_factory=lambda: {
-            "impression": 0.0,
-            "view": 1.0,
-            "click": 1.0,
-            "fav": 2.0,
-            "cart": 3.0,
-            "purchase": 4.0,
-            "rating": 1.0,
-        },
+        default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS),
         description="Weight of each event type in the user-item matrix.",
     )
     fallback_chain: list[str] = Field(

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from shopguide.errors import DataError
 
@@ -48,39 +48,43 @@ def _to_epoch(value: Any) -> float:
     return float(value)
 
 
+def _int_to_str(value: Any) -> Any:
+    return str(value) if isinstance(value, int) else value
+
+
+def _str_values(value: Any) -> Any:
+    """Free-form key/value maps keep strings only; empty values are dropped."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items() if v not in (None, "")}
+    return value
+
+
+#: A raw id as it arrives at the edges: a non-empty string (integers are accepted and converted).
+RawId = Annotated[str, BeforeValidator(_int_to_str), Field(min_length=1, max_length=128)]
+StrDict = Annotated[dict[str, str], BeforeValidator(_str_values)]
+
+
 class Item(BaseModel):
     """A product in the catalog."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1, max_length=128)
+    id: RawId
     title: str = Field(min_length=1)
     title_alt: str | None = Field(default=None, description="The title in a second language.")
     description: str = ""
     category: list[str] = Field(default_factory=list, description="Category path, most general first.")
     brand: str | None = None
     price: float | None = Field(default=None, ge=0)
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: StrDict = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     stock: int | None = Field(default=None, description="Units in stock; None means unknown (treated as available).")
     created_at: float | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_to_str(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
     @field_validator("created_at", mode="before")
     @classmethod
     def _created_epoch(cls, value: Any) -> Any:
         return None if value in (None, "") else _to_epoch(value)
-
-    @field_validator("attributes", mode="before")
-    @classmethod
-    def _attributes_to_str(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): str(v) for k, v in value.items() if v not in (None, "")}
-        return value
 
     @property
     def leaf_category(self) -> str | None:
@@ -96,20 +100,8 @@ class User(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1, max_length=128)
-    attributes: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_to_str(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
-
-    @field_validator("attributes", mode="before")
-    @classmethod
-    def _attributes_to_str(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): str(v) for k, v in value.items() if v not in (None, "")}
-        return value
+    id: RawId
+    attributes: StrDict = Field(default_factory=dict)
 
 
 class Event(BaseModel):
@@ -118,30 +110,18 @@ class Event(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: str | None = Field(default=None, max_length=128)
-    user: str = Field(min_length=1, max_length=128)
-    item: str = Field(min_length=1, max_length=128)
+    user: RawId
+    item: RawId
     type: EventType
     value: float = 1.0
     ts: float
     session: str | None = None
-    context: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("user", "item", mode="before")
-    @classmethod
-    def _id_to_str(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+    context: StrDict = Field(default_factory=dict)
 
     @field_validator("ts", mode="before")
     @classmethod
     def _ts_epoch(cls, value: Any) -> Any:
         return _to_epoch(value)
-
-    @field_validator("context", mode="before")
-    @classmethod
-    def _context_to_str(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): str(v) for k, v in value.items() if v not in (None, "")}
-        return value
 
     def key(self) -> str:
         """The idempotency key: the given id, else a hash of (user, item, type, value, ts)."""
