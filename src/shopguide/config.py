@@ -27,6 +27,20 @@ class Settings(BaseSettings):
         description="Ordered recommender sources that fill a recommendation list.",
     )
 
+    # ---- service
+    host: str = Field(default="127.0.0.1", description="Address the HTTP service listens on.")
+    port: int = Field(default=8000, description="Port of the HTTP service.")
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    bootstrap_demo: bool = Field(
+        default=True, description="Import the demo catalog at start-up when the store is empty."
+    )
+    startup_model: str = Field(default="fallback", description="Model trained at start-up when none exists.")
+    deadline_ms: float = Field(default=100.0, gt=0, description="Per-request deadline for recommendations.")
+    max_in_flight: int = Field(default=64, ge=1, description="Requests in flight beyond which the service sheds load.")
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
+    max_event_batch: int = Field(default=1000, ge=1, description="Most events accepted in one POST.")
+    model_check_seconds: float = Field(default=2.0, ge=0, description="How often workers look for a new model.")
+
     @property
     def resolved_store_url(self) -> str:
         return self.store_url or f"sqlite:///{self.home / 'shopguide.db'}"

@@ -25,8 +25,10 @@ def test_item_cf_reason_names_the_history_item_and_action(checkerboard):
     assert rec.item == "a3"
     assert rec.reason.kind == "because_you"
     assert rec.reason.item.startswith("Red cotton shirt a")
-    bought = model.recommend("ua0", 1, history=[("a0", "purchase")])[0]
-    assert bought.reason.action >= 1
+    carted = model.recommend("visitor", 1, history=[("a1", "cart")])[0]
+    assert carted.reason.item == "Red cotton shirt a1 红色纯棉衬衫"
+    assert carted.reason.text("en").startswith("because you added to cart")
+    assert carted.reason.text("zh").startswith("因为您加购了")
 
 
 def test_brand_new_item_gets_similar_items_from_content(checkerboard):

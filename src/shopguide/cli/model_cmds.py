@@ -19,36 +19,18 @@ from shopguide.cli.common import (
     settings_from,
 )
 from shopguide.config import Settings
-from shopguide.errors import DataError
 from shopguide.recommend.base import Recommendation, Recommender
 from shopguide.recommend.bundle import BundleStore
-from shopguide.recommend.registry import make_model
-from shopguide.store import open_store
+from shopguide.recommend.training import train_and_save
 
 models_app = typer.Typer(help="List model versions and switch (roll back) the active one.", no_args_is_help=True)
 
 
 def train_model(settings: Settings, model_name: str, params: dict, *, activate: bool = True) -> tuple[str, Recommender]:
-    """Fit ``model_name`` on everything in the store and save it as a new bundle version."""
-    with progress_bar() as progress, open_store(settings.resolved_store_url) as st:
-        progress.add_task("loading events from the store", total=None)
-        data = st.load_dataset(event_weights=settings.event_weights)
-        if len(data) == 0:
-            raise DataError("the store holds no events to train on; run 'shopguide import' first")
-        model = make_model(model_name, **params)
-        progress.add_task(f"fitting {model_name} on {len(data):,} events", total=None)
-        model.fit(data)
-        version = BundleStore(settings.model_dir).save(
-            model,
-            activate=activate,
-            data={
-                "store": settings.resolved_store_url,
-                "users": data.n_users,
-                "items": data.n_items,
-                "events": len(data),
-            },
-        )
-    return version, model
+    """Fit ``model_name`` on everything in the store and save it as a new bundle version (with a spinner)."""
+    with progress_bar() as progress:
+        progress.add_task(f"training {model_name} on the store's events", total=None)
+        return train_and_save(settings, model_name, params, activate=activate)
 
 
 def train(

@@ -115,17 +115,19 @@ class Recommender:
         )
         return self.score(np.array([-1]), history)[0]
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
-        """Why ``item`` was scored high for this user; subclasses refine."""
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
+        """Why ``item`` was scored high, given the shopper's strongest action per item and history rows."""
         return Reason("similar_taste")
 
     def _score_and_owner(self, users: np.ndarray, history: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray | None]:
         """Scores plus, for composite models, which component produced each item's score."""
         return self.score(users, history), None
 
-    def _attribute(self, user: int, history: sp.csr_matrix, item: int, owner: int | None) -> tuple[str, Reason]:
+    def _attribute(
+        self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int, owner: int | None
+    ) -> tuple[str, Reason]:
         """The source label and reason of one recommended item (composites delegate to ``owner``)."""
-        return self.source, self._reason(user, history, item)
+        return self.source, self._reason(actions, history, item)
 
     # ------------------------------------------------------------------ raw-id API
     def recommend(
@@ -194,7 +196,7 @@ class Recommender:
                 Recommendation(
                     data.items.id(i),
                     float(row_scores[i]),
-                    *self._attribute(int(uidx[row]), hist[row], int(i), None if owner is None else owner[row, i]),
+                    *self._attribute(actions[row], hist[row], int(i), None if owner is None else owner[row, i]),
                 )
                 for i in chosen
             ]

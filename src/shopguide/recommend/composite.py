@@ -85,8 +85,10 @@ class Hybrid(Recommender):
     def similar_scores(self, item: int) -> np.ndarray:
         return self._similar_and_owner(item)[0]
 
-    def _attribute(self, user: int, history: sp.csr_matrix, item: int, owner: int | None) -> tuple[str, Reason]:
-        return self.models_[int(owner or 0)]._attribute(user, history, item, None)
+    def _attribute(
+        self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int, owner: int | None
+    ) -> tuple[str, Reason]:
+        return self.models_[int(owner or 0)]._attribute(actions, history, item, None)
 
     def _similar_attribute(self, anchor: int, item: int, owner: int | None) -> tuple[str, Reason]:
         return self.models_[int(owner or 0)]._similar_attribute(anchor, item, None)
@@ -172,9 +174,11 @@ class FallbackChain(Recommender):
         k, inner = divmod(int(owner), OWNER_STRIDE)
         return self.steps_[k], inner
 
-    def _attribute(self, user: int, history: sp.csr_matrix, item: int, owner: int | None) -> tuple[str, Reason]:
+    def _attribute(
+        self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int, owner: int | None
+    ) -> tuple[str, Reason]:
         step, inner = self._step(owner)
-        return step._attribute(user, history, item, inner)
+        return step._attribute(actions, history, item, inner)
 
     def _similar_attribute(self, anchor: int, item: int, owner: int | None) -> tuple[str, Reason]:
         step, inner = self._step(owner)

@@ -82,7 +82,7 @@ class ContentTfidf(Recommender):
         scores = (self.item_vectors_[item] @ self.item_vectors_t_).toarray().ravel().astype(np.float32)
         return np.where(scores > 0, scores, -np.inf)
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
         hist_items = history.indices
         if len(hist_items) == 0:
             return Reason("similar_taste")

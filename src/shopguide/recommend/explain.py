@@ -24,8 +24,29 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "bought_together": ("often bought together with {item}", "常与「{item}」一起购买"),
     "new_arrival": ("new arrival in {category}", "{category}新品"),
     "static": ("a staff pick", "编辑推荐"),
+    "context": ("fits {period}: {traits}", "{period_zh}适用：{traits_zh}"),
+    "goes_with": ("goes with {item}: {traits}", "与「{item}」搭配：{traits_zh}"),
 }
 _PERIODS = {"": ("", ""), "week": ("this week", "本周"), "now": ("right now", "近期"), "all": ("overall", "")}
+#: Context conditions (weather, season, time of day) named in "context" reasons; see ``recommend.context``.
+_PERIODS.update(
+    {
+        "rain": ("today's rain", "下雨天"),
+        "snow": ("today's snow", "下雪天"),
+        "cold": ("the cold weather", "天冷"),
+        "hot": ("the hot weather", "天热"),
+        "sunny": ("today's sunshine", "晴天"),
+        "windy": ("the windy weather", "大风天"),
+        "spring": ("spring", "春季"),
+        "summer": ("summer", "夏季"),
+        "autumn": ("autumn", "秋季"),
+        "winter": ("winter", "冬季"),
+        "morning": ("the morning", "早上"),
+        "afternoon": ("the afternoon", "午后"),
+        "evening": ("the evening", "晚上"),
+        "night": ("the night", "夜晚"),
+    }
+)
 _TRAIT_ZH = {
     "same brand": "同品牌",
     "same category": "同品类",
@@ -34,6 +55,25 @@ _TRAIT_ZH = {
     "same material": "同材质",
     "similar price": "价格相近",
     "similar description": "描述相近",
+    # context traits (recommend.context)
+    "rain gear": "雨具",
+    "waterproof": "防水",
+    "warm": "保暖",
+    "keeps drinks hot": "保温",
+    "winter wear": "冬季款",
+    "autumn/winter wear": "秋冬款",
+    "spring/autumn wear": "春秋款",
+    "spring/summer wear": "春夏款",
+    "summer wear": "夏季款",
+    "sun protection": "防晒",
+    "quick-dry": "速干",
+    "windproof": "防风",
+    "cosy at home": "居家舒适",
+    "morning pick-me-up": "提神醒脑",
+    # pairing traits (recommend.pairing)
+    "classic pairing": "经典搭配",
+    "neutral colour": "百搭色",
+    "same price range": "价位相当",
 }
 
 

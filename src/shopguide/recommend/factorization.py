@@ -56,14 +56,14 @@ class _Factorization(Recommender):
         norms = np.linalg.norm(self.item_factors_, axis=1) + 1e-9
         return (self.item_factors_ @ self.item_factors_[item]) / (norms * norms[item])
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
         if history.nnz == 0:
             return Reason("similar_taste")
         hist_items = history.indices
         f = self.item_factors_
         sims = f[hist_items] @ f[item] / (np.linalg.norm(f[hist_items], axis=1) * np.linalg.norm(f[item]) + 1e-9)
         best = int(hist_items[np.argmax(sims)])
-        action = int(self.actions_[user, best]) if user >= 0 else 1
+        action = int(actions[0, best])
         return Reason("because_you", item=self.dataset_.item_label(best), action=max(action, 1))
 
 

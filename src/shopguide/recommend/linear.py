@@ -62,12 +62,12 @@ class EASE(Recommender):
     def similar_scores(self, item: int) -> np.ndarray:
         return self.weights_[item].copy()
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
         hist_items = history.indices
         if len(hist_items) == 0:
             return Reason("similar_taste")
         best = int(hist_items[np.argmax(self.weights_[hist_items, item])])
-        action = int(self.actions_[user, best]) if user >= 0 else 1
+        action = int(actions[0, best])
         return Reason("because_you", item=self.dataset_.item_label(best), action=max(action, 1))
 
 

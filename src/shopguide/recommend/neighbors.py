@@ -79,13 +79,13 @@ class ItemKNN(Recommender):
         row = self.neighbors_[item].toarray().ravel()
         return np.where(row > 0, row, -np.inf).astype(np.float32)
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
         col = self.neighbors_csc_[:, item]
         contrib = col.multiply(self._prepare(history).T).tocsc()
         if contrib.nnz == 0:
             return Reason("similar_taste")
         best = contrib.indices[np.argmax(contrib.data)]
-        action = int(self.actions_[user, best]) if user >= 0 else 1
+        action = int(actions[0, best])
         return Reason("because_you", item=self.dataset_.item_label(best), action=max(action, 1))
 
 
@@ -137,7 +137,7 @@ class UserKNN(Recommender):
         scores = (neigh @ self.ratings_).toarray().astype(np.float32)
         return np.where(scores > 0, scores, -np.inf)
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
         return Reason("similar_taste")
 
 

@@ -40,7 +40,7 @@ class Popularity(Recommender):
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         return np.broadcast_to(self.item_scores_, (len(users), len(self.item_scores_))).copy()
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
         return Reason("popular", period=_period(self.half_life_days))
 
 
@@ -77,7 +77,7 @@ class CategoryPopularity(Popularity):
         scores = per_item * self.share_in_category_[None, :]
         return np.where(per_item > 0, scores, -np.inf).astype(np.float32)
 
-    def _reason(self, user: int, history: sp.csr_matrix, item: int) -> Reason:
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
         return Reason(
             "popular_in",
             category=str(self.category_labels_[self.item_category_code_[item]]),

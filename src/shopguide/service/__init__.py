@@ -1,0 +1,1 @@
+"""The HTTP service: FastAPI app factory, lifespan, routes, resilience and metrics."""

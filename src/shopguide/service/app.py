@@ -1,0 +1,68 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app; ``lifespan`` opens the store and loads
+the model (no import-time side effects, house rule 5)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from shopguide import __version__
+from shopguide.config import Settings
+from shopguide.service import metrics
+from shopguide.service.errors import install_error_handlers
+from shopguide.service.resilience import BodyLimit, LoadShedder
+from shopguide.service.routes import admin, events, health, items, recommend
+from shopguide.service.state import ServiceState
+
+
+def create_app(settings: Settings | None = None, *, state: ServiceState | None = None) -> FastAPI:
+    """Build the app. ``state`` may be injected (tests); otherwise the lifespan starts one from settings."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = state is None
+        app.state.shopguide = state or await asyncio.to_thread(ServiceState.start, settings)
+        served = app.state.shopguide.models.served
+        if served is not None:
+            metrics.MODEL_VERSION.labels(served.version, served.model.source).set(1)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.shopguide.close()
+
+    app = FastAPI(
+        title="shopguide",
+        version=__version__,
+        summary="AI shopping guide: recommendations with reasons, events, catalog.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        label = getattr(route, "path", "unmatched")
+        metrics.REQUESTS.labels(label, request.method, str(response.status_code)).inc()
+        metrics.LATENCY.labels(label).observe(time.perf_counter() - started)
+        return response
+
+    for module in (health, recommend, items, events, admin):
+        app.include_router(module.router)
+    # outermost first: shedding happens before anything else is spent on a request
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory shopguide.service.app:app_from_env`` (settings from SHOPGUIDE_*)."""
+    return create_app(Settings())

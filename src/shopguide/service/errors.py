@@ -1,0 +1,40 @@
+"""The one place where domain errors become HTTP status codes (house rule 6)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shopguide.errors import ConfigError, DataError, ModelError, NotFoundError, ShopguideError, StoreError
+
+log = logging.getLogger(__name__)
+
+STATUS: list[tuple[type[ShopguideError], int, str]] = [
+    (DataError, 422, "invalid_input"),
+    (ConfigError, 400, "bad_request"),
+    (NotFoundError, 404, "not_found"),
+    (ModelError, 409, "model_unavailable"),
+    (StoreError, 503, "store_unavailable"),
+]
+
+
+def _body(error: str, detail: str, field: str | None = None) -> dict:
+    return {"error": error, "detail": detail, "field": field}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ShopguideError)
+    async def domain_error(request: Request, exc: ShopguideError) -> JSONResponse:
+        status, code = next(((s, c) for t, s, c in STATUS if isinstance(exc, t)), (500, "internal_error"))
+        field = getattr(exc, "field", None)
+        detail = exc.message if isinstance(exc, DataError) else str(exc)
+        return JSONResponse(_body(code, detail, field), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        return JSONResponse(_body("invalid_input", first.get("msg", "invalid request"), ".".join(loc) or None), 422)

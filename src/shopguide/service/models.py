@@ -1,0 +1,79 @@
+"""The served model: loaded once per worker, hot-swapped when the ACTIVE pointer moves.
+
+Workers check the pointer (one small file read) at most every ``check_interval`` seconds; a new
+version is loaded off the request path and swapped in with one reference assignment, so requests
+in flight keep the model they started with and no request fails during a swap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from shopguide.recommend.base import Recommender
+from shopguide.recommend.bundle import BundleStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A loaded model, its version, and the static last-resort list computed when it was loaded."""
+
+    model: Recommender
+    version: str
+    static_items: tuple[str, ...]
+
+
+def static_list(model: Recommender, size: int = 100) -> tuple[str, ...]:
+    """The most popular in-stock items: the answer of last resort when every model stage fails."""
+    data = model.dataset_
+    pop = np.where(data.unavailable_items, -np.inf, data.item_popularity.astype(np.float64))
+    order = np.argsort(-pop, kind="stable")[:size]
+    return tuple(data.items.id(int(i)) for i in order if np.isfinite(pop[i]))
+
+
+class ModelHolder:
+    """Holds the active model of a bundle store and follows its ACTIVE pointer."""
+
+    def __init__(self, bundles: BundleStore, *, check_interval: float = 2.0) -> None:
+        self.bundles = bundles
+        self.check_interval = check_interval
+        self._served: Served | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def served(self) -> Served | None:
+        return self._served
+
+    def load(self, version: str | None = None) -> Served:
+        """Load ``version`` (default: active) and make it the served model."""
+        model = self.bundles.load(version)
+        version = version or self.bundles.active_version() or "unknown"
+        served = Served(model=model, version=version, static_items=static_list(model))
+        self._served = served
+        log.info("model loaded", extra={"version": version, "model": model.source})
+        return served
+
+    def refresh(self) -> bool:
+        """Swap in the active version if it changed; cheap when it did not. Returns True on a swap."""
+        now = time.monotonic()
+        if now - self._checked_at < self.check_interval:
+            return False
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is already checking / loading
+        try:
+            self._checked_at = now
+            active = self.bundles.active_version()
+            current = self._served.version if self._served else None
+            if active is None or active == current:
+                return False
+            self.load(active)
+            return True
+        finally:
+            self._lock.release()

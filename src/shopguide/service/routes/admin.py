@@ -1,0 +1,56 @@
+"""Admin routes: retrain in the background, list model versions, activate (roll back) a version."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from shopguide.errors import NotFoundError
+from shopguide.recommend.registry import MODELS
+from shopguide.service.deps import StateDep
+from shopguide.service.schemas import ModelVersion, TrainAccepted, TrainRequest
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.post("/train", response_model=TrainAccepted, status_code=202)
+def train(request: TrainRequest, state: StateDep) -> TrainAccepted:
+    """Start training; the new version is saved, activated and swapped in without failing a request."""
+    if request.model not in MODELS:
+        from shopguide.errors import ConfigError
+
+        raise ConfigError(f"unknown model {request.model!r}; choose one of: {', '.join(MODELS)}")
+    job = state.start_training(request.model, request.params)
+    return TrainAccepted(job=job, status=state.jobs[job]["status"])
+
+
+@router.get("/train/{job}")
+def train_status(job: str, state: StateDep) -> dict:
+    if job not in state.jobs:
+        raise NotFoundError(f"no training job {job!r}")
+    return {"job": job, **state.jobs[job]}
+
+
+@router.get("/models", response_model=list[ModelVersion])
+def list_models(state: StateDep) -> list[ModelVersion]:
+    served = state.models.served.version if state.models.served else None
+    return [
+        ModelVersion(
+            version=info.version,
+            model=info.manifest.get("source"),
+            active=info.active,
+            served=info.version == served,
+            created_at=info.manifest.get("created_at"),
+            n_users=info.manifest.get("n_users"),
+            n_items=info.manifest.get("n_items"),
+            fit_seconds=info.manifest.get("fit_seconds"),
+        )
+        for info in state.models.bundles.versions()
+    ]
+
+
+@router.post("/models/{version}/activate", response_model=ModelVersion)
+def activate(version: str, state: StateDep) -> ModelVersion:
+    """Make ``version`` active (roll back or forward) and serve it from this worker at once."""
+    state.models.bundles.activate(version)
+    served = state.models.load(version)
+    return ModelVersion(version=served.version, model=served.model.source, active=True, served=True)

@@ -1,0 +1,127 @@
+"""GET /v1/users/{id}/recommendations and /v1/items/{id}/similar: deadline-bounded, never a 5xx from a model."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from shopguide.errors import NotFoundError
+from shopguide.recommend.base import Recommendation
+from shopguide.recommend.explain import Reason
+from shopguide.service import metrics
+from shopguide.service.deps import StateDep
+from shopguide.service.models import Served
+from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
+from shopguide.service.schemas import RecommendationResponse, RecommendedItem
+from shopguide.service.state import ServiceState
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["recommendations"])
+
+IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\s/]+$")]
+N = Annotated[int, Query(ge=1, le=100, description="How many items (at most 100).")]
+Lang = Annotated[str, Query(pattern="^(en|zh)$")]
+PRIMARY_SOURCES = {"item_knn", "user_knn", "content", "als", "bpr", "ease", "hybrid", "sequential", "context"}
+RECENT_EVENTS = 20
+
+
+def present(state: ServiceState, recs: list[Recommendation], lang: str) -> list[RecommendedItem]:
+    """Attach catalog facts to recommendations for the response."""
+    data = state.models.served.model.dataset_ if state.models.served else None
+    out = []
+    for rec in recs:
+        meta = data.item(data.items.index(rec.item)) if data is not None else None
+        out.append(
+            RecommendedItem(
+                id=rec.item,
+                title=meta.title if meta else None,
+                title_alt=meta.title_alt if meta else None,
+                price=meta.price if meta else None,
+                category=list(meta.category) if meta else [],
+                brand=meta.brand if meta else None,
+                score=round(float(rec.score), 6),
+                source=rec.source,
+                reason=rec.reason.text(lang),
+                reasons={"en": rec.reason.text("en"), "zh": rec.reason.text("zh")},
+            )
+        )
+    return out
+
+
+def static_answer(served: Served | None, n: int, blocked: set[str]) -> list[Recommendation]:
+    """The last rung of the ladder: the popular list computed when the model was loaded."""
+    items = [i for i in (served.static_items if served else ()) if i not in blocked][:n]
+    return [Recommendation(i, float(n - k), "static", Reason("static")) for k, i in enumerate(items)]
+
+
+def count_sources(recs: list[Recommendation]) -> bool:
+    """Record fallback metrics; return True when the answer is degraded (no primary source in it)."""
+    for rec in recs:
+        if rec.source not in PRIMARY_SOURCES:
+            metrics.FALLBACKS.labels(rec.source).inc()
+    return not recs or all(rec.source not in PRIMARY_SOURCES for rec in recs[:1])
+
+
+@router.get("/users/{user_id}/recommendations", response_model=RecommendationResponse)
+async def recommendations(
+    user_id: IdPath,
+    state: StateDep,
+    n: N = 10,
+    category: Annotated[list[str] | None, Query(max_length=20)] = None,
+    exclude: Annotated[list[str] | None, Query(max_length=500)] = None,
+    lang: Lang = "en",
+) -> RecommendationResponse:
+    """Personalised items with score, source and reason. Recent events of the user (up to the very last
+    one) shape the answer without retraining. ``degraded`` is true when a fallback served it."""
+    state.models.refresh()
+    served = state.models.served
+    blocked = set(exclude or ()) | state.deleted
+
+    def work() -> list[Recommendation]:
+        if served is None:
+            raise NotFoundError("no model loaded")
+        recent = state.store.recent_events(user_id, limit=RECENT_EVENTS)
+        history = [(ev.item, ev.type.value) for ev in reversed(recent)]
+        return served.model.recommend(user_id, n, exclude=blocked, categories=category, history=history)
+
+    try:
+        recs = await run_with_deadline(work, state.settings.deadline_ms / 1000)
+    except DeadlineExceeded:
+        metrics.DEGRADED.labels("deadline").inc()
+        recs = static_answer(served, n, blocked)
+    except Exception:  # a model failure must never become a 5xx: serve the static list
+        log.exception("recommendation failed; serving the static list", extra={"user": user_id})
+        metrics.DEGRADED.labels("error").inc()
+        recs = static_answer(served, n, blocked)
+    degraded = count_sources(recs)
+    return RecommendationResponse(
+        user=user_id,
+        items=present(state, recs, lang),
+        model_version=served.version if served else None,
+        degraded=degraded,
+    )
+
+
+@router.get("/items/{item_id}/similar", response_model=RecommendationResponse)
+async def similar(item_id: IdPath, state: StateDep, n: N = 10, lang: Lang = "en") -> RecommendationResponse:
+    """Items similar to an item (content similarity covers brand-new items)."""
+    state.models.refresh()
+    served = state.models.served
+
+    def work() -> list[Recommendation]:
+        if served is None:
+            raise NotFoundError("no model loaded")
+        return served.model.similar_items(item_id, n, exclude=state.deleted)
+
+    try:
+        recs = await run_with_deadline(work, state.settings.deadline_ms / 1000)
+    except DeadlineExceeded:
+        recs = static_answer(served, n, state.deleted | {item_id})
+    return RecommendationResponse(
+        item=item_id,
+        items=present(state, recs, lang),
+        model_version=served.version if served else None,
+        degraded=count_sources(recs),
+    )
