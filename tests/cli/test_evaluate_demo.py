@@ -31,7 +31,7 @@ def test_evaluate_writes_every_model_with_its_metrics(cli, imported, tmp_path):
     assert run.code == 0, run.out
     assert "all models" in run.out  # the side-by-side table of both models
     results = json.loads(out.read_text(encoding="utf-8"))
-    assert [r["model"] for r in results] == ["Popularity", "ItemKNN"]
+    assert [r["model"] for r in results] == ["popular", "item_knn"]  # registry names
     popular, knn = (r["metrics"] for r in results)
     for result in results:
         assert result["mode"] == "full ranking"

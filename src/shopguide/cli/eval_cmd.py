@@ -94,6 +94,7 @@ def evaluate(
                     sampled_negatives=sampled,
                     seed=seed,
                 )
+            result.model = name  # the registry name says more than the class (item_knn vs item_knn_pearson)
             results.append(result)
             console.print(results_table([result], title=f"{task.name}: {task.protocol}"))
         if len(results) > 1:

@@ -297,10 +297,23 @@ class Recommender:
         ex = data.items.indices(exclude)
         mask[ex[ex >= 0]] = True
         if categories:
-            wanted = set(categories)
-            allowed = np.array([bool(m and wanted.intersection(m.category)) for m in data.item_meta], dtype=bool)
+            allowed = np.zeros(data.n_items, dtype=bool)
+            index = self._category_items()
+            for name in categories:
+                allowed[index.get(name, ())] = True
             mask |= ~allowed
         return mask
+
+    def _category_items(self) -> dict[str, np.ndarray]:
+        """Category name (any level of the path) -> item indices; built once, then a dict lookup per request."""
+        index = getattr(self, "category_items_", None)
+        if index is None:
+            lists: dict[str, list[int]] = {}
+            for i, meta in enumerate(self.dataset_.item_meta):
+                for name in set(meta.category) if meta else ():
+                    lists.setdefault(name, []).append(i)
+            index = self.category_items_ = {k: np.array(v, dtype=np.int64) for k, v in lists.items()}
+        return index
 
     def _fill(self, k: int, mask: np.ndarray, taken: np.ndarray, anchor: np.ndarray) -> list[Recommendation]:
         """Up to ``k`` popular items: first in the anchor items' categories, then overall."""
