@@ -44,3 +44,9 @@ def test_new_visitor_with_a_session_gets_reasons_from_the_session(checkerboard):
     recs = model.recommend("visitor", 3, history=[("b1", "cart")])
     assert recs[0].item in {"b0", "b2", "b3"}
     assert "b1" in recs[0].reason.text("en") or recs[0].reason.kind in {"similar_to", "because_you"}
+
+
+def test_english_reasons_use_the_second_language_title():
+    r = Reason("because_you", item="北辰 白衬衫", item_alt="Beichen White Shirt", action=1)
+    assert r.text("en") == "because you viewed Beichen White Shirt"
+    assert r.text("zh") == "因为您浏览过「北辰 白衬衫」"

@@ -209,6 +209,11 @@ class Dataset:
         meta = self.item(idx)
         return meta.title if meta is not None else self.items.id(idx)
 
+    def item_names(self, idx: int) -> dict[str, str]:
+        """``item`` (the title) and ``item_alt`` (the second-language title) for building a Reason."""
+        meta = self.item(idx)
+        return {"item": self.item_label(idx), "item_alt": (meta.title_alt or "") if meta is not None else ""}
+
     @cached_property
     def item_category(self) -> np.ndarray:
         """Leaf category label per item index ('' when unknown), as an object array."""

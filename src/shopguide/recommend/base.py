@@ -241,7 +241,7 @@ class Recommender:
 
     def _similar_reason(self, anchor: int, item: int) -> Reason:
         return Reason(
-            "similar_to", item=self.dataset_.item_label(anchor), traits=shared_traits(self.dataset_, anchor, item)
+            "similar_to", **self.dataset_.item_names(anchor), traits=shared_traits(self.dataset_, anchor, item)
         )
 
     # ------------------------------------------------------------------ helpers

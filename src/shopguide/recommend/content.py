@@ -89,4 +89,4 @@ class ContentTfidf(Recommender):
         sims = (self.item_vectors_[hist_items] @ self.item_vectors_[item].T).toarray().ravel()
         best = int(hist_items[np.argmax(sims)])
         traits = shared_traits(self.dataset_, best, item) or ("similar description",)
-        return Reason("similar_to", item=self.dataset_.item_label(best), traits=traits)
+        return Reason("similar_to", **self.dataset_.item_names(best), traits=traits)

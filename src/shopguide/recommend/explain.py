@@ -87,6 +87,7 @@ class Reason:
     category: str = ""
     period: str = ""
     traits: tuple[str, ...] = field(default_factory=tuple)
+    item_alt: str = ""  # the item's second-language title; English text prefers it when set
 
     def text(self, lang: str = "en") -> str:
         en, zh = _TEMPLATES.get(self.kind, ("{kind}", "{kind}"))
@@ -97,7 +98,7 @@ class Reason:
         template = zh if lang.startswith("zh") else en
         text = template.format(
             kind=self.kind,
-            item=self.item,
+            item=self.item_alt if self.item_alt and not lang.startswith("zh") else self.item,
             action=action_en,
             action_zh=action_zh,
             category=self.category,

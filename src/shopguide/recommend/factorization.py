@@ -64,7 +64,7 @@ class _Factorization(Recommender):
         sims = f[hist_items] @ f[item] / (np.linalg.norm(f[hist_items], axis=1) * np.linalg.norm(f[item]) + 1e-9)
         best = int(hist_items[np.argmax(sims)])
         action = int(actions[0, best])
-        return Reason("because_you", item=self.dataset_.item_label(best), action=max(action, 1))
+        return Reason("because_you", **self.dataset_.item_names(best), action=max(action, 1))
 
 
 class ALS(_Factorization):

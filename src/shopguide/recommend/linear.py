@@ -68,7 +68,7 @@ class EASE(Recommender):
             return Reason("similar_taste")
         best = int(hist_items[np.argmax(self.weights_[hist_items, item])])
         action = int(actions[0, best])
-        return Reason("because_you", item=self.dataset_.item_label(best), action=max(action, 1))
+        return Reason("because_you", **self.dataset_.item_names(best), action=max(action, 1))
 
 
 def _mirror_upper(matrix: np.ndarray, block: int = 1024) -> None:

@@ -86,7 +86,7 @@ class ItemKNN(Recommender):
             return Reason("similar_taste")
         best = contrib.indices[np.argmax(contrib.data)]
         action = int(actions[0, best])
-        return Reason("because_you", item=self.dataset_.item_label(best), action=max(action, 1))
+        return Reason("because_you", **self.dataset_.item_names(best), action=max(action, 1))
 
 
 class UserKNN(Recommender):

@@ -1,0 +1,75 @@
+"""The storefront demo page: ``GET /`` (the page), ``GET /static/{name}`` (its files) and two small JSON
+helpers for it: the demo shoppers and which optional endpoints this app serves (so the page does not call
+missing ones). The page itself is plain HTML/CSS/JS in ``service/web/`` and works offline."""
+
+from __future__ import annotations
+
+from itertools import islice
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from shopguide.errors import NotFoundError
+from shopguide.service.deps import StateDep
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+#: The files the page is made of (served by name only: nothing else under the package is reachable).
+STATIC_FILES = frozenset({"index.html", "app.js", "style.css"})
+DEMO_SHOPPERS = 12
+#: Optional endpoints the page uses when they exist: feature name -> (method, route path).
+OPTIONAL_ROUTES = {
+    "search": ("GET", "/v1/search"),
+    "bundle": ("GET", "/v1/items/{item_id}/bundle"),
+    "chat": ("POST", "/v1/chat"),
+}
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+router = APIRouter(tags=["web"])
+
+
+class Shopper(BaseModel):
+    id: str
+    simulated: bool
+    attributes: dict[str, str]
+
+
+class Shoppers(BaseModel):
+    shoppers: list[Shopper]
+
+
+@router.get("/", include_in_schema=False)
+def page() -> FileResponse:
+    """The storefront page."""
+    return FileResponse(WEB_DIR / "index.html", headers=NO_CACHE)
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static(name: str) -> FileResponse:
+    """One of the page's files, by name."""
+    if name not in STATIC_FILES:
+        raise NotFoundError(f"no static file {name!r}")
+    return FileResponse(WEB_DIR / name, headers=NO_CACHE)
+
+
+@router.get("/v1/demo/shoppers", response_model=Shoppers)
+def demo_shoppers(state: StateDep) -> Shoppers:
+    """The first shoppers in the store (by id), each marked simulated when the demo simulator made it."""
+    users = islice(state.store.iter_users(), DEMO_SHOPPERS)
+    return Shoppers(
+        shoppers=[
+            Shopper(id=u.id, simulated=u.attributes.get("simulated") == "true", attributes=u.attributes) for u in users
+        ]
+    )
+
+
+@router.get("/v1/demo/features")
+def features(request: Request) -> dict[str, bool]:
+    """Which optional endpoints this app serves (the page shows a friendly note for the others)."""
+    served = {
+        (method, getattr(route, "path", None))
+        for route in request.app.routes
+        for method in getattr(route, "methods", None) or ()
+    }
+    return {name: route in served for name, route in OPTIONAL_ROUTES.items()}
