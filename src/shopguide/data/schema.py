@@ -59,8 +59,10 @@ def _str_values(value: Any) -> Any:
     return value
 
 
+#: Ids have no whitespace and no "/" (they appear in URL paths); at most 128 characters.
+ID_PATTERN = r"^[^\s/]+$"
 #: A raw id as it arrives at the edges: a non-empty string (integers are accepted and converted).
-RawId = Annotated[str, BeforeValidator(_int_to_str), Field(min_length=1, max_length=128)]
+RawId = Annotated[str, BeforeValidator(_int_to_str), Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
 StrDict = Annotated[dict[str, str], BeforeValidator(_str_values)]
 
 

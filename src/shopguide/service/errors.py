@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shopguide.errors import ConfigError, DataError, ModelError, NotFoundError, ShopguideError, StoreError
 
@@ -36,5 +37,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return JSONResponse(_body("invalid_input", "the body is not valid JSON", "body"), 422)
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         return JSONResponse(_body("invalid_input", first.get("msg", "invalid request"), ".".join(loc) or None), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(_body(code, str(exc.detail), None), exc.status_code, headers=exc.headers)

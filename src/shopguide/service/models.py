@@ -60,20 +60,38 @@ class ModelHolder:
         log.info("model loaded", extra={"version": version, "model": model.source})
         return served
 
-    def refresh(self) -> bool:
-        """Swap in the active version if it changed; cheap when it did not. Returns True on a swap."""
+    def refresh(self, *, wait: bool = False) -> bool:
+        """Look for a new active version (cheap: one small file read, at most every ``check_interval``).
+
+        A new version is loaded in a background thread while the current one keeps serving; ``wait``
+        loads it in the caller instead (tests, admin). Returns True when a load was started or done.
+        """
         now = time.monotonic()
         if now - self._checked_at < self.check_interval:
             return False
         if not self._lock.acquire(blocking=False):
             return False  # another thread is already checking / loading
+        self._checked_at = now
         try:
-            self._checked_at = now
             active = self.bundles.active_version()
             current = self._served.version if self._served else None
-            if active is None or active == current:
-                return False
-            self.load(active)
-            return True
-        finally:
+        except Exception:
             self._lock.release()
+            raise
+        if active is None or active == current:
+            self._lock.release()
+            return False
+
+        def load_and_release() -> None:
+            try:
+                self.load(active)
+            except Exception:  # keep serving the current model; try again at the next check
+                log.exception("loading the new model failed", extra={"version": active})
+            finally:
+                self._lock.release()
+
+        if wait:
+            load_and_release()
+        else:
+            threading.Thread(target=load_and_release, name=f"load-{active}", daemon=True).start()
+        return True

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shopguide.service.metrics import REQUESTS
+
 T = TypeVar("T")
 EXEMPT_PREFIXES = ("/health", "/metrics")
 
@@ -61,6 +63,7 @@ class LoadShedder:
             return
         if self.in_flight >= self.max_in_flight:
             self.shed += 1
+            REQUESTS.labels("shed", scope.get("method", "GET"), "503").inc()
             await _send_json(
                 send,
                 503,
@@ -76,46 +79,57 @@ class LoadShedder:
 
 
 class BodyLimit:
-    """ASGI middleware: reject request bodies larger than ``max_bytes`` with 413 (declared or streamed)."""
+    """ASGI middleware: reject request bodies larger than ``max_bytes`` with 413 JSON.
+
+    A declared Content-Length is checked up front; a streamed body is read (up to the limit) before the
+    app sees it and replayed, so an oversized stream is refused before any of it is parsed.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int = 2_000_000) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._reject(send)
+                return
+            await self.app(scope, receive, send)
             return
-        received = 0
-        too_big = False
-
-        async def limited_receive() -> dict:
-            nonlocal received, too_big
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_big = True
-                    raise _TooLarge()
-            return message
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._reject(send)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._reject(send)
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _reject(self, send: Send) -> None:
+        REQUESTS.labels("body_limit", "POST", "413").inc()
         await _send_json(
             send,
             413,
             {"error": "payload_too_large", "detail": f"request body exceeds {self.max_bytes} bytes", "field": "body"},
             [],
         )
-
-
-class _TooLarge(Exception):
-    pass

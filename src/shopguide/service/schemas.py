@@ -31,14 +31,10 @@ class RecommendationResponse(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
 
 
-class EventIn(BaseModel):
-    """An event as posted; validated one by one so that one bad event does not reject the batch."""
-
-    model_config = {"extra": "allow"}
-
-
 class EventBatch(BaseModel):
-    events: list[dict[str, Any]] = Field(description="Up to max_event_batch events.")
+    """Events are validated one by one in the route, so one bad event never rejects the batch."""
+
+    events: list[Any] = Field(description="Up to max_event_batch event objects.")
 
 
 class RejectedEvent(BaseModel):

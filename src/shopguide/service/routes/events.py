@@ -24,6 +24,9 @@ def post_events(batch: EventBatch, state: StateDep) -> EventsResult:
     valid: list[Event] = []
     errors: list[RejectedEvent] = []
     for index, raw in enumerate(batch.events):
+        if not isinstance(raw, dict):
+            errors.append(RejectedEvent(index=index, field=None, reason="an event must be a JSON object"))
+            continue
         try:
             valid.append(validate_record(Event, raw, file=None, line=None))
         except DataError as exc:

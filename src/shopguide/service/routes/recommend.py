@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from shopguide.data.schema import ID_PATTERN
 from shopguide.errors import NotFoundError
 from shopguide.recommend.base import Recommendation
 from shopguide.recommend.explain import Reason
@@ -15,24 +16,24 @@ from shopguide.service.deps import StateDep
 from shopguide.service.models import Served
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
 from shopguide.service.schemas import RecommendationResponse, RecommendedItem
-from shopguide.service.state import ServiceState
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
-IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\s/]+$")]
+IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 N = Annotated[int, Query(ge=1, le=100, description="How many items (at most 100).")]
 Lang = Annotated[str, Query(pattern="^(en|zh)$")]
 PRIMARY_SOURCES = {"item_knn", "user_knn", "content", "als", "bpr", "ease", "hybrid", "sequential", "context"}
 RECENT_EVENTS = 20
 
 
-def present(state: ServiceState, recs: list[Recommendation], lang: str) -> list[RecommendedItem]:
-    """Attach catalog facts to recommendations for the response."""
-    data = state.models.served.model.dataset_ if state.models.served else None
+def present(served: Served | None, recs: list[Recommendation], lang: str) -> list[RecommendedItem]:
+    """Attach catalog facts (from the model that produced the answer, even if a swap happened since)."""
+    data = served.model.dataset_ if served else None
     out = []
     for rec in recs:
-        meta = data.item(data.items.index(rec.item)) if data is not None else None
+        idx = data.items.index(rec.item) if data is not None else None
+        meta = data.item(idx) if idx is not None else None
         out.append(
             RecommendedItem(
                 id=rec.item,
@@ -50,10 +51,17 @@ def present(state: ServiceState, recs: list[Recommendation], lang: str) -> list[
     return out
 
 
-def static_answer(served: Served | None, n: int, blocked: set[str]) -> list[Recommendation]:
-    """The last rung of the ladder: the popular list computed when the model was loaded."""
-    items = [i for i in (served.static_items if served else ()) if i not in blocked][:n]
-    return [Recommendation(i, float(n - k), "static", Reason("static")) for k, i in enumerate(items)]
+def static_answer(
+    served: Served | None, n: int, blocked: set[str], categories: list[str] | None = None
+) -> list[Recommendation]:
+    """The last rung of the ladder: the popular list computed when the model was loaded (filters kept)."""
+    items = [i for i in (served.static_items if served else ()) if i not in blocked]
+    if categories and served is not None:
+        index = served.model._category_items()
+        data = served.model.dataset_
+        allowed = {data.items.id(int(i)) for name in categories for i in index.get(name, ())}
+        items = [i for i in items if i in allowed]
+    return [Recommendation(i, float(n - k), "static", Reason("static")) for k, i in enumerate(items[:n])]
 
 
 def count_sources(recs: list[Recommendation]) -> bool:
@@ -90,15 +98,15 @@ async def recommendations(
         recs = await run_with_deadline(work, state.settings.deadline_ms / 1000)
     except DeadlineExceeded:
         metrics.DEGRADED.labels("deadline").inc()
-        recs = static_answer(served, n, blocked)
+        recs = static_answer(served, n, blocked, category)
     except Exception:  # a model failure must never become a 5xx: serve the static list
         log.exception("recommendation failed; serving the static list", extra={"user": user_id})
         metrics.DEGRADED.labels("error").inc()
-        recs = static_answer(served, n, blocked)
+        recs = static_answer(served, n, blocked, category)
     degraded = count_sources(recs)
     return RecommendationResponse(
         user=user_id,
-        items=present(state, recs, lang),
+        items=present(served, recs, lang),
         model_version=served.version if served else None,
         degraded=degraded,
     )
@@ -118,10 +126,15 @@ async def similar(item_id: IdPath, state: StateDep, n: N = 10, lang: Lang = "en"
     try:
         recs = await run_with_deadline(work, state.settings.deadline_ms / 1000)
     except DeadlineExceeded:
+        metrics.DEGRADED.labels("deadline").inc()
+        recs = static_answer(served, n, state.deleted | {item_id})
+    except Exception:  # never a 5xx because a model failed
+        log.exception("similar items failed; serving the static list", extra={"item": item_id})
+        metrics.DEGRADED.labels("error").inc()
         recs = static_answer(served, n, state.deleted | {item_id})
     return RecommendationResponse(
         item=item_id,
-        items=present(state, recs, lang),
+        items=present(served, recs, lang),
         model_version=served.version if served else None,
         degraded=count_sources(recs),
     )

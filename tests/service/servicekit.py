@@ -1,0 +1,49 @@
+"""Helpers for the service tests: settings rooted at a temporary home and a running app on a copy of it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from shopguide.config import Settings
+from shopguide.service.app import create_app
+from shopguide.service.state import ServiceState
+
+KNOWN_SHOPPER = "shopper-001"
+
+
+def service_settings(home: Path, **overrides: Any) -> Settings:
+    """Settings rooted at ``home``, deaf to SHOPGUIDE_* variables and .env files of the developer's shell."""
+    return Settings(_env_file=None, home=home, store_url="", **overrides)
+
+
+@dataclass
+class Service:
+    """One running app: its test client, the app, its settings and (once started) its state."""
+
+    client: TestClient
+    app: FastAPI
+    settings: Settings
+
+    @property
+    def state(self) -> ServiceState:
+        return self.app.state.shopguide
+
+
+@contextmanager
+def running_service(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Iterator[Service]:
+    """Copy the seeded home and run an app on it (the lifespan runs inside the TestClient context)."""
+    home = tmp_path_factory.mktemp("home") / "home"
+    shutil.copytree(seeded_home, home)
+    settings = service_settings(home, **overrides)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield Service(client=client, app=app, settings=settings)
