@@ -24,6 +24,7 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     "bought_together": ("often bought together with {item}", "常与「{item}」一起购买"),
     "new_arrival": ("new arrival in {category}", "{category}新品"),
     "static": ("a staff pick", "编辑推荐"),
+    "matches_query": ("matches your search: {traits}", "符合搜索：{traits_zh}"),
     "context": ("fits {period}: {traits}", "{period_zh}适用：{traits_zh}"),
     "goes_with": ("goes with {item}: {traits}", "与「{item}」搭配：{traits_zh}"),
 }

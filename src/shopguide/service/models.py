@@ -16,17 +16,46 @@ import numpy as np
 
 from shopguide.recommend.base import Recommender
 from shopguide.recommend.bundle import BundleStore
+from shopguide.recommend.context import ContextIndex
+from shopguide.recommend.pairing import PairingIndex
+from shopguide.text.search import SearchIndex
+from shopguide.text.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Served:
-    """A loaded model, its version, and the static last-resort list computed when it was loaded."""
+    """A loaded model, its version, and what is derived from its catalog when it is loaded: the static
+    last-resort list, the 搭配 pairing index, the search index and the context index."""
 
     model: Recommender
     version: str
     static_items: tuple[str, ...]
+    pairing: PairingIndex | None = None
+    search: SearchIndex | None = None
+    context: ContextIndex | None = None
+
+
+def _optional(build, what: str):
+    """Build an optional index; a failure is logged and the feature answers 'unavailable' instead."""
+    try:
+        return build()
+    except Exception:
+        log.exception("could not build the %s index", what)
+        return None
+
+
+def search_index(model: Recommender, tokenizer: Tokenizer | None = None) -> SearchIndex:
+    """Catalog search over the model's items, with English names of the demo vocabulary for bilingual queries.
+
+    Pass the previous index's tokenizer: a fresh one loads jieba's dictionary (~0.6 s) on every swap.
+    """
+    from shopguide.data.demo import ATTRIBUTE_VALUES, BRAND_NAMES, CATEGORY_NAMES
+
+    items = [m for m in model.dataset_.item_meta if m is not None]
+    names = {**ATTRIBUTE_VALUES, **CATEGORY_NAMES, **BRAND_NAMES}
+    return SearchIndex.build(items, attribute_names=names, tokenizer=tokenizer)
 
 
 def static_list(model: Recommender, size: int = 100) -> tuple[str, ...]:
@@ -47,6 +76,11 @@ class ModelHolder:
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
+    def _tokenizer(self) -> Tokenizer | None:
+        """The warm tokenizer of the served search index, reused by the next one."""
+        current = self._served.search if self._served else None
+        return current.tokenizer if current is not None else None
+
     @property
     def served(self) -> Served | None:
         return self._served
@@ -55,7 +89,15 @@ class ModelHolder:
         """Load ``version`` (default: active) and make it the served model."""
         model = self.bundles.load(version)
         version = version or self.bundles.active_version() or "unknown"
-        served = Served(model=model, version=version, static_items=static_list(model))
+        data = model.dataset_
+        served = Served(
+            model=model,
+            version=version,
+            static_items=static_list(model),
+            pairing=_optional(lambda: PairingIndex.build(data), "pairing"),
+            search=_optional(lambda: search_index(model, self._tokenizer()), "search"),
+            context=_optional(lambda: ContextIndex(data), "context"),
+        )
         self._served = served
         log.info("model loaded", extra={"version": version, "model": model.source})
         return served

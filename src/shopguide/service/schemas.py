@@ -31,6 +31,12 @@ class RecommendationResponse(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
 
 
+class SearchResponse(BaseModel):
+    query: str
+    items: list[RecommendedItem]
+    model_version: str | None
+
+
 class EventBatch(BaseModel):
     """Events are validated one by one in the route, so one bad event never rejects the batch."""
 

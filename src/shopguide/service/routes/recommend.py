@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from shopguide.data.schema import ID_PATTERN
 from shopguide.errors import NotFoundError
 from shopguide.recommend.base import Recommendation
+from shopguide.recommend.context import Context, ContextReranker
 from shopguide.recommend.explain import Reason
 from shopguide.service import metrics
 from shopguide.service.deps import StateDep
@@ -25,6 +26,7 @@ N = Annotated[int, Query(ge=1, le=100, description="How many items (at most 100)
 Lang = Annotated[str, Query(pattern="^(en|zh)$")]
 PRIMARY_SOURCES = {"item_knn", "user_knn", "content", "als", "bpr", "ease", "hybrid", "sequential", "context"}
 RECENT_EVENTS = 20
+_RERANKER = ContextReranker()
 
 
 def present(served: Served | None, recs: list[Recommendation], lang: str) -> list[RecommendedItem]:
@@ -64,6 +66,20 @@ def static_answer(
     return [Recommendation(i, float(n - k), "static", Reason("static")) for k, i in enumerate(items[:n])]
 
 
+def with_context(
+    served: Served, recs: list[Recommendation], ctx: Context, n: int, blocked: set[str], categories: list[str] | None
+) -> list[Recommendation]:
+    """Lift recommended items that fit the context and add up to n/5 fitting items the model missed."""
+    if served.context is None or not ctx.conditions():
+        return recs
+    reranked = _RERANKER.rerank(recs, served.context, ctx)
+    if categories:
+        return reranked[:n]
+    taken = blocked | {r.item for r in reranked}
+    extra = served.context.recommendations(ctx, max(1, n // 5), exclude=taken)
+    return reranked[: n - len(extra)] + extra if extra else reranked[:n]
+
+
 def count_sources(recs: list[Recommendation]) -> bool:
     """Record fallback metrics; return True when the answer is degraded (no primary source in it)."""
     for rec in recs:
@@ -80,19 +96,35 @@ async def recommendations(
     category: Annotated[list[str] | None, Query(max_length=20)] = None,
     exclude: Annotated[list[str] | None, Query(max_length=500)] = None,
     lang: Lang = "en",
+    local_time: Annotated[str | None, Query(description="Shopper's local time, ISO-8601.")] = None,
+    city: Annotated[str | None, Query(max_length=64)] = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    hemisphere: Annotated[str | None, Query(pattern="^(north|south)$")] = None,
+    weather: Annotated[str | None, Query(max_length=64, description="e.g. rain, snow, cold, 下雨")] = None,
+    temperature_c: Annotated[float | None, Query(ge=-80, le=70)] = None,
 ) -> RecommendationResponse:
     """Personalised items with score, source and reason. Recent events of the user (up to the very last
     one) shape the answer without retraining. ``degraded`` is true when a fallback served it."""
     state.models.refresh()
     served = state.models.served
     blocked = set(exclude or ()) | state.deleted
+    raw_context = {
+        "local_time": local_time,
+        "city": city,
+        "region": region,
+        "hemisphere": hemisphere,
+        "weather": weather,
+        "temperature_c": temperature_c,
+    }
+    ctx = Context.parse({k: v for k, v in raw_context.items() if v is not None})
 
     def work() -> list[Recommendation]:
         if served is None:
             raise NotFoundError("no model loaded")
         recent = state.store.recent_events(user_id, limit=RECENT_EVENTS)
         history = [(ev.item, ev.type.value) for ev in reversed(recent)]
-        return served.model.recommend(user_id, n, exclude=blocked, categories=category, history=history)
+        recs = served.model.recommend(user_id, n, exclude=blocked, categories=category, history=history)
+        return with_context(served, recs, ctx, n, blocked | {ev.item for ev in recent}, category)
 
     try:
         recs = await run_with_deadline(work, state.settings.deadline_ms / 1000)
@@ -109,6 +141,7 @@ async def recommendations(
         items=present(served, recs, lang),
         model_version=served.version if served else None,
         degraded=degraded,
+        context={"conditions": sorted(ctx.conditions())},
     )
 
 
