@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run demo test lint format bench bench-load clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev,postgres]"
 	@touch $(STAMP)
 
-## run: install into .venv and start the main job on the embedded defaults (SQLite + the demo catalog)
+## run: install into .venv and start the service on the embedded defaults (SQLite + the demo catalog)
+##      at http://127.0.0.1:8000 (storefront at /, API docs at /docs)
 run: $(STAMP)
+	$(BIN)/shopguide serve
+
+## demo: the same data and models, printed in the terminal instead of served
+demo: $(STAMP)
 	$(BIN)/shopguide demo
 
 ## test: install into .venv and run the whole test suite (lint first)
@@ -35,6 +40,11 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/classic_movielens.py
 	$(BIN)/python benchmarks/classic_beauty.py
+	$(BIN)/python benchmarks/latency_item_knn.py
+
+## bench-load: the HTTP load benchmark (needs wrk: apt-get install -y wrk)
+bench-load: $(STAMP)
+	$(BIN)/python benchmarks/load_service.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

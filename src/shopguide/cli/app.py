@@ -12,6 +12,7 @@ from shopguide.cli.data_cmds import import_data
 from shopguide.cli.demo_cmd import demo
 from shopguide.cli.eval_cmd import evaluate
 from shopguide.cli.model_cmds import models_app, recommend, similar, train
+from shopguide.cli.serve_cmd import serve
 
 app = typer.Typer(
     name="shopguide",
@@ -40,6 +41,7 @@ app.command()(recommend)
 app.command()(similar)
 app.command()(evaluate)
 app.command()(demo)
+app.command()(serve)
 app.add_typer(models_app, name="models")
 
 

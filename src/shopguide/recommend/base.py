@@ -192,17 +192,17 @@ class Recommender:
             mask[seen] = True
             row_scores = np.where(mask, -np.inf, scores[row])
             chosen = top_n(row_scores, n)
+            hist_row, actions_row = hist[row], actions[row]
             recs = [
                 Recommendation(
                     data.items.id(i),
                     float(row_scores[i]),
-                    *self._attribute(actions[row], hist[row], int(i), None if owner is None else owner[row, i]),
+                    *self._attribute(actions_row, hist_row, int(i), None if owner is None else owner[row, i]),
                 )
                 for i in chosen
             ]
             if fill and len(recs) < n:
-                anchor = hist[row].indices
-                recs += self._fill(n - len(recs), mask, chosen, anchor)
+                recs += self._fill(n - len(recs), mask, chosen, hist_row.indices)
             results.append(recs)
         return results
 
@@ -396,6 +396,17 @@ def _strongest_actions(data: Dataset) -> sp.csr_matrix:
     if len(u) > 1:
         last[:-1] = (u[1:] != u[:-1]) | (i[1:] != i[:-1])
     return sp.csr_matrix((rank[last], (u[last], i[last])), shape=(data.n_users, data.n_items))
+
+
+def row_value(row: sp.csr_matrix, col: int) -> float:
+    """``row[0, col]`` of a one-row CSR with sorted indices, without scipy's slow scalar indexing."""
+    pos = np.searchsorted(row.indices, col)
+    return float(row.data[pos]) if pos < len(row.indices) and row.indices[pos] == col else 0.0
+
+
+def strongest_action(actions: sp.csr_matrix, item: int) -> int:
+    """The shopper's strongest action rank on ``item`` (at least 1: "viewed")."""
+    return max(int(row_value(actions, item)), 1)
 
 
 def shared_traits(data: Dataset, a: int, b: int) -> tuple[str, ...]:

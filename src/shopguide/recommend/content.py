@@ -74,7 +74,7 @@ class ContentTfidf(Recommender):
         if self.binary:
             h = h.copy()
             h.data[:] = 1.0
-        profile = normalize(h @ self.item_vectors_)
+        profile = _normalize_rows(h @ self.item_vectors_)  # sklearn's normalize validates: too slow per request
         scores = (profile @ self.item_vectors_t_).toarray().astype(np.float32)
         return np.where(scores > 0, scores, -np.inf)
 
@@ -90,3 +90,11 @@ class ContentTfidf(Recommender):
         best = int(hist_items[np.argmax(sims)])
         traits = shared_traits(self.dataset_, best, item) or ("similar description",)
         return Reason("similar_to", **self.dataset_.item_names(best), traits=traits)
+
+
+def _normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """L2-normalise the rows of a CSR matrix (all-zero rows stay zero)."""
+    matrix = matrix.tocsr()
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return (sp.diags(scale.astype(np.float32)) @ matrix).tocsr()

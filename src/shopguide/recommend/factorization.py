@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from shopguide.data.dataset import Dataset
-from shopguide.recommend.base import Recommender
+from shopguide.recommend.base import Recommender, strongest_action
 from shopguide.recommend.explain import Reason
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ class _Factorization(Recommender):
         f = self.item_factors_
         sims = f[hist_items] @ f[item] / (np.linalg.norm(f[hist_items], axis=1) * np.linalg.norm(f[item]) + 1e-9)
         best = int(hist_items[np.argmax(sims)])
-        action = int(actions[0, best])
-        return Reason("because_you", **self.dataset_.item_names(best), action=max(action, 1))
+        return Reason("because_you", **self.dataset_.item_names(best), action=strongest_action(actions, best))
 
 
 class ALS(_Factorization):

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from shopguide.data.dataset import Dataset
 from shopguide.errors import ModelError
-from shopguide.recommend.base import Recommender
+from shopguide.recommend.base import Recommender, strongest_action
 from shopguide.recommend.explain import Reason
 
 
@@ -67,8 +67,7 @@ class EASE(Recommender):
         if len(hist_items) == 0:
             return Reason("similar_taste")
         best = int(hist_items[np.argmax(self.weights_[hist_items, item])])
-        action = int(actions[0, best])
-        return Reason("because_you", **self.dataset_.item_names(best), action=max(action, 1))
+        return Reason("because_you", **self.dataset_.item_names(best), action=strongest_action(actions, best))
 
 
 def _mirror_upper(matrix: np.ndarray, block: int = 1024) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from shopguide.data.dataset import Dataset
-from shopguide.recommend.base import Recommender
+from shopguide.recommend.base import Recommender, strongest_action
 from shopguide.recommend.explain import Reason
 from shopguide.recommend.similarity import (
     knn_similarity,
@@ -80,13 +80,18 @@ class ItemKNN(Recommender):
         return np.where(row > 0, row, -np.inf).astype(np.float32)
 
     def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
-        col = self.neighbors_csc_[:, item]
-        contrib = col.multiply(self._prepare(history).T).tocsc()
-        if contrib.nnz == 0:
+        """The history item that contributed most to ``item``'s score (numpy on the CSC arrays: hot path)."""
+        csc = self.neighbors_csc_
+        start, stop = csc.indptr[item], csc.indptr[item + 1]
+        anchors, sims = csc.indices[start:stop], csc.data[start:stop]
+        hist_items = history.indices
+        pos = np.minimum(np.searchsorted(hist_items, anchors), max(len(hist_items) - 1, 0))
+        hit = (hist_items[pos] == anchors) if len(hist_items) else np.zeros(len(anchors), dtype=bool)
+        if not hit.any():
             return Reason("similar_taste")
-        best = contrib.indices[np.argmax(contrib.data)]
-        action = int(actions[0, best])
-        return Reason("because_you", **self.dataset_.item_names(best), action=max(action, 1))
+        weights = np.ones(int(hit.sum()), dtype=np.float32) if self.binary else history.data[pos[hit]]
+        best = int(anchors[hit][np.argmax(sims[hit] * weights)])
+        return Reason("because_you", **self.dataset_.item_names(best), action=strongest_action(actions, best))
 
 
 class UserKNN(Recommender):
@@ -148,16 +153,17 @@ def _column_idf(matrix: sp.csr_matrix) -> np.ndarray:
 
 def _keep_recent(data: Dataset, uidx: np.ndarray, hist: sp.csr_matrix, recent: int, extra) -> sp.csr_matrix:
     """Restrict each known user's history row to their ``recent`` latest items (extra events always kept)."""
-    hist = hist.tolil()
+    hist = hist.tocsr(copy=True)
+    keep = np.ones(hist.nnz, dtype=bool)
     for row, u in enumerate(uidx):
         if u < 0:
             continue
-        seq = data.sequence(int(u))
-        keep = set(seq[-recent:].tolist())
+        wanted = data.sequence(int(u))[-recent:]
         if extra is not None and extra[row]:
-            keep |= {data.items.index(e if isinstance(e, str) else e[0]) for e in extra[row]} - {None}
-        cols = list(hist.rows[row])
-        vals = list(hist.data[row])
-        hist.rows[row] = [c for c in cols if c in keep]
-        hist.data[row] = [v for c, v in zip(cols, vals, strict=True) if c in keep]
-    return hist.tocsr()
+            ids = data.items.indices(e if isinstance(e, str) else e[0] for e in extra[row])
+            wanted = np.concatenate([wanted, ids[ids >= 0]])
+        start, stop = hist.indptr[row], hist.indptr[row + 1]
+        keep[start:stop] = np.isin(hist.indices[start:stop], wanted)
+    hist.data = np.where(keep, hist.data, 0).astype(hist.data.dtype)
+    hist.eliminate_zeros()
+    return hist
