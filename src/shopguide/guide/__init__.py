@@ -1,0 +1,1 @@
+"""The conversational shopping guide (导购): understanding, dialogue, knowledge graph, answers."""
