@@ -23,8 +23,8 @@ class Settings(BaseSettings):
         description="Weight of each event type in the user-item matrix.",
     )
     fallback_chain: list[str] = Field(
-        default_factory=lambda: ["hybrid", "item_knn", "category_popular", "popular"],
-        description="Ordered recommender sources that fill a recommendation list.",
+        default_factory=lambda: ["hybrid", "recent_item_knn", "category_popular", "popular"],
+        description="Registry names of the fallback model's steps, in order (env: JSON list).",
     )
 
     # ---- service

@@ -46,3 +46,31 @@ def test_hybrid_weights_change_the_blend(checkerboard):
     content_only = Hybrid(models=[ItemKNN(), ContentTfidf()], weights=[0.0, 1.0]).fit(checkerboard)
     assert {r.source for r in knn_heavy.recommend("ua0", 1)} == {"item_knn"}
     assert {r.source for r in content_only.recommend("ua0", 2)} == {"content"}
+
+
+def test_chain_steps_can_be_registry_names(checkerboard):
+    chain = FallbackChain(steps=["item_knn", "popular"]).fit(checkerboard)
+    assert [s.source for s in chain.steps_] == ["item_knn", "popular"]
+    assert chain.recommend("ua0", 3)[0].item == "a3"
+
+
+def test_unknown_step_name_is_a_config_error(checkerboard):
+    import pytest
+
+    from shopguide.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown model 'nope'"):
+        FallbackChain(steps=["nope"]).fit(checkerboard)
+
+
+def test_settings_choose_the_fallback_ladder(tmp_path):
+    from shopguide.config import Settings
+    from shopguide.recommend.checks import checkerboard_events, checkerboard_items
+    from shopguide.recommend.training import train_and_save
+    from shopguide.store import open_store
+
+    settings = Settings(_env_file=None, home=tmp_path, fallback_chain=["content", "popular"])
+    with open_store(settings.resolved_store_url) as store:
+        store.import_batch(items=checkerboard_items(), events=checkerboard_events())
+    _, model = train_and_save(settings, "fallback")
+    assert [s.source for s in model.steps_] == ["content", "popular"]

@@ -18,6 +18,9 @@ from shopguide.recommend.explain import Reason
 
 log = logging.getLogger(__name__)
 
+#: The default ladder: personalised -> item-CF on recent items -> category popular -> global popular.
+DEFAULT_CHAIN = ("hybrid", "recent_item_knn", "category_popular", "popular")
+
 #: Composite owners are encoded as ``step * OWNER_STRIDE + component`` so nested composites keep the source.
 OWNER_STRIDE = 1024
 
@@ -104,16 +107,14 @@ class FallbackChain(Recommender):
 
     source = "fallback"
 
-    def __init__(self, *, steps: list[Recommender] | None = None) -> None:
+    def __init__(self, *, steps: list[Recommender | str] | None = None) -> None:
         self.steps = steps
 
     def _fit(self, dataset: Dataset) -> None:
-        from shopguide.recommend.neighbors import ItemKNN
-        from shopguide.recommend.popularity import CategoryPopularity, Popularity
+        from shopguide.recommend.registry import make_model
 
-        self.steps_ = (
-            self.steps if self.steps is not None else [Hybrid(), ItemKNN(recent=5), CategoryPopularity(), Popularity()]
-        )
+        names = self.steps if self.steps is not None else list(DEFAULT_CHAIN)
+        self.steps_ = [make_model(s) if isinstance(s, str) else s for s in names]
         for step in self.steps_:
             step.fit(dataset)
 

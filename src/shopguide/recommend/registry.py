@@ -19,6 +19,7 @@ MODELS: dict[str, Callable[..., Recommender]] = {
     "category_popular": CategoryPopularity,
     "item_knn": ItemKNN,
     "item_knn_pearson": lambda **kw: ItemKNN(**{"similarity": "pearson", **kw}),
+    "recent_item_knn": lambda **kw: ItemKNN(**{"recent": 5, **kw}),
     "user_knn": UserKNN,
     "user_knn_pearson": lambda **kw: UserKNN(**{"similarity": "pearson", **kw}),
     "content": ContentTfidf,

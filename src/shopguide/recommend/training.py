@@ -33,7 +33,10 @@ def train_and_save(
             st.close()
     if len(data) == 0:
         raise DataError("the store holds no events to train on; import data first (shopguide import)")
-    model = make_model(model_name, **(params or {})).fit(data)
+    params = dict(params or {})
+    if model_name == "fallback":
+        params.setdefault("steps", list(settings.fallback_chain))
+    model = make_model(model_name, **params).fit(data)
     version = BundleStore(settings.model_dir).save(
         model,
         activate=activate,
