@@ -51,6 +51,7 @@ SLOT_NAMES = (
     "reference",  # ordinal references to shown cards: [1] for "the first one", [1, 2] for "these two"
     "attribute_asked",  # ask_attribute: material / size / price / stock / reviews / color ...
     "sort",  # cheaper / more_expensive / popular
+    "attribute_change",  # refine: the attribute to change, "color" for 换个颜色 / another colour; "items" for 换一批
 )
 
 

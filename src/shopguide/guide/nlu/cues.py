@@ -1,0 +1,172 @@
+"""Pattern cues that are not catalog words: references to shown cards, negation, refinements, questions.
+
+All functions read text normalised by :func:`~.normalize.normalize_text` (lower case, digits).
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- references to shown cards ("第二个", "the last one", "这两款", "both") --------------------------------
+
+_ZH_NUM = {"一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_ORD = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+           "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1}  # fmt: skip
+_EN_NUM = {"two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4}
+_ORD = r"(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|last)"
+_NOT_CARD = r"(?!\s+(?:time|times|date|day|week|month|year|order|thing|place|step|impression|purchase)\b)"
+_REF_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"倒数第\s*([一二两三四五\d])"), "zh_from_end"),
+    (re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})(?![次天年周月届期季步代名])"), "zh_ord"),
+    (re.compile(r"最后(?:一|那)?(?:个|款|件|双|条|只|台|部|套|种|瓶|支)|最后那|最后的"), "last"),
+    (re.compile(r"(?:这|那|前)\s*(两|俩|2|三|3)(?!天|年|周|月|次|点|位|岁)"), "zh_first_n"),
+    (re.compile(r"两者|二者|俩都|两个都|两款都|两件都"), "two"),
+    (re.compile(r"(?<![\d.])([1-9])\s*号(?![码线])"), "num"),
+    (re.compile(r"\b(?:the|that|this)\s+(first|top|last)\s+(two|three|2|3)\b"), "en_first_n"),
+    (re.compile(r"\b(?:the|that|this)\s+" + _ORD + r"\b" + _NOT_CARD), "en_ord"),
+    (re.compile(r"\b" + _ORD + r"\s+(?:one|ones|item|option|pick|product|choice|pair)\b"), "en_ord"),
+    (re.compile(r"\b(?:both|these two|those two|the two|the 2|these 2|either one)\b"), "two"),
+    (re.compile(r"\b(?:all three|these three|those three|the three)\b"), "three"),
+    (re.compile(r"(?:\b(?:option|number|item|no\.?)\s*|#)([1-9])\b"), "num"),
+]
+
+
+def _zh_int(token: str) -> int:
+    return int(token) if token.isdigit() else _ZH_NUM.get(token, 0)
+
+
+def find_references(text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """1-based positions of the shown cards the message points at (-1 = the last), and the spans used."""
+    hits: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
+    for pattern, kind in _REF_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and m.end() > s for s, e in spans):
+                continue
+            if kind == "zh_ord":
+                found = [_zh_int(m.group(1))]
+            elif kind == "zh_from_end":
+                found = [-_zh_int(m.group(1))]
+            elif kind == "last":
+                found = [-1]
+            elif kind == "zh_first_n":
+                found = list(range(1, _zh_int(m.group(1)) + 1))
+            elif kind == "two":
+                found = [1, 2]
+            elif kind == "three":
+                found = [1, 2, 3]
+            elif kind == "en_first_n":
+                n = _EN_NUM[m.group(2)]
+                found = list(range(-n, 0)) if m.group(1) == "last" else list(range(1, n + 1))
+            elif kind == "en_ord":
+                found = [_EN_ORD[m.group(1)]]
+            else:
+                found = [int(m.group(1))]
+            found = [f for f in found if f != 0]
+            if found:
+                spans.append((m.start(), m.end()))
+                hits.extend((m.start(), f) for f in found)
+    ordered = [f for _, f in sorted(hits, key=lambda hit: hit[0])]
+    return list(dict.fromkeys(ordered)), spans
+
+
+# --- negation scope ("不要红色的", "not leather", "除了黑色都行") ---------------------------------------------
+
+_NEG_ZH = re.compile(
+    r"(不想要|不太喜欢|不喜欢|不需要|不要|不想|不用|不含|不能是|不能有|(?<!是)不是|(?<![特区分性级类识告差个])别要|"
+    r"(?<![特区分性级类识告差个])别(?![的人家处])|除了|除去|排除|讨厌|避开|(?<![是])非(?!常))"
+    r"(?!太|超过|那么|这么|贵)"
+)
+_NEG_EN = re.compile(
+    r"\b(anything but|everything but|all but|not|no|without|except|excluding|other than|don't want|do not want|"
+    r"dont want|don't like|do not like|hate|avoid|non)\b"
+    r"(?!\s+(?:too|so|very|more|over|sure|really|much|problem|worries|thanks|thank|idea|rush|matter|longer|only|just|"
+    r"bad|a bot)\b)"
+)
+_END_ZH = re.compile(r"[,.!?;，。！？；、]|但|而是|只要|就要|想要|换成|(?<!不)要|都|其他|其它|以外|之外|也行|就行")
+_END_EN = re.compile(r"[,.!?;]|\b(?:but|instead|rather|please|though|just|only|so|i want|i need|i'd like)\b")
+
+
+def negation_scopes(text: str) -> list[tuple[int, int]]:
+    """Character spans that a negation cue covers: from after the cue to the end of its clause."""
+    scopes: list[tuple[int, int]] = []
+    for pattern, end_pattern in ((_NEG_ZH, _END_ZH), (_NEG_EN, _END_EN)):
+        for m in pattern.finditer(text):
+            end = end_pattern.search(text, m.end())
+            stop = end.start() if end else len(text)
+            if stop > m.end():
+                scopes.append((m.end(), stop))
+    return scopes
+
+
+# --- refinements ("便宜点的", "cheaper", "换个颜色") -----------------------------------------------------
+
+SORT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "cheaper": re.compile(
+        r"(?:再|更)?便宜(?:一)?(?:点|些)|更便宜|便宜的|实惠(?:一)?(?:点|些)|\bcheaper\b|\bless expensive\b|"
+        r"\bmore affordable\b|\blower price|\bcheap\b|\baffordable\b|\binexpensive\b"
+    ),
+    "more_expensive": re.compile(
+        r"贵(?:一)?(?:点|些)|更贵|高端|档次高|高档|\bmore expensive\b|\bpricier\b|\bpremium\b|"
+        r"\bhigher[- ]end\b|\bfancier\b|\bluxury\b|\bupscale\b"
+    ),
+    "popular": re.compile(
+        r"热门|最火|火的|流行|卖得(?:最)?好|热销|爆款|销量(?:最)?高|大家都在买|人气|\btrending\b|\bbest[- ]?sell(?:ers?|ing)\b|"
+        r"\bmost popular\b|\bpopular\b|\bpeople (?:usually |normally |mostly )?buy\b"
+    ),
+    "newest": re.compile(
+        r"新品|最新|新款|上新|\bnew arrivals\b|\bnewest\b|\blatest\b|\bnewer\b|\bwhat's new\b|\bnew in\b"
+    ),
+    "rating": re.compile(
+        r"评价好|好评(?:多|最多|高)|口碑好的|评分高|\btop[- ]rated\b|\bhighest[- ]rated\b|\bhigher[- ]rated\b|"
+        r"\bbest[- ]rated\b|\bbest[- ]reviewed\b|\bwell[- ]reviewed\b"
+    ),
+}
+CHANGE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "color": re.compile(r"换(?:一)?个?颜色|换(?:一)?个色|换色|别的颜色|其他颜色|其它颜色|别的色|\banother colou?r|"
+                        r"\bdifferent colou?rs?\b|\bother colou?rs?\b|\bother shades?\b"),
+    "size": re.compile(r"[大小]一[码号]|换个?尺码|换码|[大小]一点|更[大小]的|\bsmaller\b|\bbigger\b|\blarger size\b|"
+                       r"\bsize (?:up|down)\b|\bdifferent size\b"),
+    "brand": re.compile(r"换个?(?:牌子|品牌)|别的(?:牌子|品牌)|其他(?:牌子|品牌)|\bdifferent brands?\b|\banother brand\b|"
+                        r"\bother brands?\b"),
+    "style": re.compile(r"换个?(?:风格|款式)|别的(?:风格|款式)|其他(?:风格|款式)|\bdifferent style\b|\banother style\b|"
+                        r"\bother styles\b"),
+    "items": re.compile(r"换一批|换一些|还有别的|还有其他的|再来几个|[多再]给几个|多来几个|看看别的|\bshow me more\b|\bmore options\b|"
+                        r"\bother options\b|\bsomething else\b|\ba few more\b|\bsee more\b|\bmore like this\b"),
+}  # fmt: skip
+
+
+def find_sort(text: str) -> str | None:
+    """The ordering a message asks for: cheaper, more_expensive, popular, newest, rating."""
+    for name, pattern in SORT_PATTERNS.items():
+        if pattern.search(text):
+            return name
+    return None
+
+
+def find_changes(text: str) -> list[str]:
+    """Which attribute the shopper wants changed ("换个颜色" -> color; "换一批" -> items)."""
+    return [name for name, pattern in CHANGE_PATTERNS.items() if pattern.search(text)]
+
+
+# --- the attribute a question is about ("什么材质", "is it in stock") -------------------------------------
+
+ASK_PATTERNS: dict[str, re.Pattern[str]] = {
+    "material": re.compile(r"材质|面料|料子|材料|什么做的|\bmaterials?\b|\bmade of\b|\bmade from\b|\bfabric\b|\blining\b"),
+    "color": re.compile(r"颜色|什么色|几个色|几种色|\bcolou?rs?\b"),
+    "size": re.compile(r"多大码|什么码|几码|尺码|码数|尺寸|多大|偏大|偏小|毫升|规格|容量|\bsizes?\b|\bsize chart\b|"
+                       r"\brun(?:s)? (?:small|large|big)\b|\bhow big\b|\bdimensions\b|\bfit\b"),
+    "price": re.compile(r"多少钱|价格|什么价|啥价|几块|价钱|贵不贵|\bhow much\b|\bprice\b|\bcost\b"),
+    "reviews": re.compile(r"评价|口碑|好评|评论|买家秀|怎么说|评分|\breviews?\b|\bratings?\b|\brated\b|"
+                          r"\bpeople say\b|\bfeedback\b"),
+    "brand": re.compile(r"牌子|品牌|哪家的|\bbrand\b|\bwho makes\b"),
+    "stock": re.compile(r"有货|现货|库存|还有吗|缺货|断货|卖完|没货|售罄|\bin stock\b|\bsold out\b|\bout of stock\b"),
+}  # fmt: skip
+#: Weak cues, used only when no other attribute is asked about ("what colours are available" is colour).
+ASK_WEAK = {"stock": re.compile(r"\bavailable\b|\bavailability\b|还有\S{0,3}吗")}
+
+
+def find_asked(text: str, *, weak: bool = False) -> list[str]:
+    """The attributes a question asks about (``weak``: only the weak cues)."""
+    patterns = ASK_WEAK if weak else ASK_PATTERNS
+    return [name for name, pattern in patterns.items() if pattern.search(text)]

@@ -1,0 +1,115 @@
+"""What the intent model sees besides raw n-grams: catalog words abstracted to their slot, and cue tags.
+
+Two small inputs help a classifier trained on a few hundred sentences generalise:
+
+* **abstracted text**: catalog words replaced by their slot ("送女朋友什么好" -> "送 ‹recipient› 什么好",
+  "show me black leather boots" -> "show me ‹color› ‹material› ‹product_type›"), so the model learns
+  the sentence frame, not the product;
+* **tags**: which slots and cues the message has (a reference to a card, a price, an asked attribute, a
+  negation, a refinement) and which intent keywords it contains (优惠 / coupon, 搭配 / goes with ...).
+  The keywords are hints, not rules: the model learns how much each is worth.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shopguide.guide.nlu import cues
+from shopguide.guide.nlu.lexicon import Lexicon
+from shopguide.guide.nlu.slots import SlotExtractor, SlotReading
+
+#: Intent keywords, both languages. Overlaps are intended; they are features, not decisions.
+INTENT_CUES: dict[str, str] = {
+    "find": r"想买|要买|想入|入一|找|有没有|有木有|有卖|搜|看看|看下|来一|要一|想要|缺个|"
+    r"\blooking for\b|\bshow me\b|\bfind\b|\bneed\b|\bwant\b|\bwanna\b|\bgot any\b|\bdo (?:you|u) (?:have|sell)\b|"
+    r"\bsearching\b|\bi'd like\b|\bafter\b|\bbuy\b",
+    "recommend": r"推荐|建议|挑|选个|帮我选|猜我|适合我|好物|热门|最火|\brecommend|\bsuggest|\brecs\b|\bpick\b|"
+    r"\bchoose\b|\bshould i (?:get|buy|wear)\b|\bwhat do you think\b|\bbest ?sellers?\b|\btrending\b|\binspiration\b|"
+    r"\bsurprise me\b|\bsuit me\b|\bi'd like\b",
+    "compare": r"区别|不同|对比|比较|比一下|比比|比怎么样|哪个好|哪个更|哪款更|哪双|谁更|谁强|选哪个|差别|不一样|还是|"
+    r"\bcompare|\bdifference\b|\bdiff\b|\bvs\.?\b|\bversus\b|\bbetter\b|\bwhich one\b|\bwhich is\b|\bbetween\b|"
+    r"\bpros and cons\b|\bdecide\b|\bworth it\b|\bor\b",
+    "outfit": r"搭|配什么|穿什么|配齐|一套|一身|整套|look|\bgoes? (?:well )?with\b|\bpair|\bmatch|\boutfit|\bstyle (?:this|me)\b|"
+    r"\bwear with\b|\blayer\b|\bcomplete (?:the|my) look\b|\bwhole look\b|\bfull look\b",
+    "gift": r"送|礼物|礼盒|生日|节|纪念日|\bgifts?\b|\bpresents?\b|\bbirthday\b|\banniversary\b|\bchristmas\b|"
+    r"\bvalentine|\bsecret santa\b|\bsurprise my\b|\bget my\b|\bgive my\b|\bshower\b|\bgraduation\b|\bhousewarming\b",
+    "price": r"优惠|便宜|折|券|活动|促销|降价|涨价|满减|改价|砍价|赠品|会员|积分|最低价|价格|少点|商量|买一送一|"
+    r"\bdiscount|\bcoupons?\b|\bsales?\b|\bdeals?\b|\bpromo|\bvouchers?\b|\bcheaper\b|\bprice\b|\boffers?\b|"
+    r"\bcashback\b|\bpoints\b|\bcodes?\b|\bknock\b|\bbucks off\b",
+    "shipping": r"发货|快递|包邮|运费|退|换货|保修|质保|售后|发票|寄|送货|配送|顺丰|到账|坏了|修|几天能到|能到|"
+    r"\bship|\bdeliver|\breturns?\b|\brefund|\bexchange\b|\bwarranty\b|\binvoice\b|\bcourier\b|\bexpress\b|\bswap\b|"
+    r"\brepair\b|\bdamaged\b|\bbroken?\b|\brestocking\b|\bcovered\b|\bnext day\b",
+    "order": r"订单|物流|包裹|单号|下单|下的单|签收|催|收到|取消|地址|付款|还没到|到哪|还在路上|发了没|"
+    r"\border\b|\borders\b|\bpackage\b|\bparcel\b|\btracking\b|\btrack\b|\barrived?\b|\bdelivered\b|\bcancel|"
+    r"\baddress\b|\bshipped\b|\bstuck\b|\bwaiting\b|\bmy stuff\b|\bshowed up\b|\bcome\b|\blate\b|\bpurchase\b",
+    "greeting": r"你好|您好|在吗|在不在|在\?|哈喽|哈罗|嗨|早|晚上好|下午好|有人吗|大家好|^亲|^喂|^嘿|"
+    r"\bhi\b|\bhello\b|\bhey+\b|\bhiya\b|\bhowdy\b|\bmorning\b|\bevening\b|\bafternoon\b|\banyone there\b|"
+    r"\bsup\b|\bwhat's up\b|\bgreetings\b|\bg'day\b|\byo\b",
+    "thanks": r"谢|感谢|感恩|辛苦|\bthank|\bthx\b|\bty\b|\btysm\b|\bappreciate|\bcheers\b|\bappreciated\b",
+    "chitchat": r"你是|你叫|你会|你能|你喜欢|你有|你觉得|你多大|你吃|你真|你好聪明|笑话|故事|唱|无聊|天气|聊|心情|累|"
+    r"哈哈|嗯嗯|^哦|笑死|\byou\b|\byour\b|\bjoke\b|\bweather\b|\bbored\b|\bsong\b|\bchat\b|\brobot\b|\blol\b|"
+    r"\bhaha\b|\bhmm+\b|\bok\b|\bnice\b|\blife\b|\btime is it\b|\bbad day\b",
+    "human": r"人工|客服|真人|投诉|工作人员|店主|机器人|电话|换人|\bhuman\b|\bperson\b|\bagent\b|\brepresentative\b|"
+    r"\bsupport\b|\bcustomer service\b|\bmanager\b|\bcomplaint\b|\boperator\b|\bstaff\b|\bsomeone\b|\bcall\b|"
+    r"\bescalate\b|\breal\b|\blive\b|\bnot a bot\b|\banyone from\b",
+    "this": r"这个|这款|这件|这条|这双|这瓶|这支|这台|这块|它|\bit\b|\bthis\b|\bthese\b|\bthe \w+ one\b",
+    "question": r"吗|呢|多少|什么|怎么|哪|几|\?|^(?:is|are|do|does|can|how|what|which|when|where|who|will)\b",
+    "refine": r"换|别的|其他|再|更|一点|呢|只要|除了|不要|的$|\banother\b|\bother\b|\bmore\b|\bless\b|\binstead\b|"
+    r"\bonly\b|\bdifferent\b|\banything but\b|\bones\b|\bthen\b|\bwhat about\b|^in\b|^not\b|^no\b",
+}
+_CUES = {name: re.compile(pattern) for name, pattern in INTENT_CUES.items()}
+_PRODUCT = {"product_type", "category", "brand"}
+_ATTRS = {"color", "material", "style", "season", "occasion", "size"}
+_PEOPLE = {"recipient", "gender", "age_group"}
+
+
+class IntentFeatures:
+    """Abstracted text and tags of one message (see the module docstring)."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.extractor = SlotExtractor(lexicon)
+
+    def __call__(self, normalized: str, reading: SlotReading | None = None) -> tuple[str, list[str]]:
+        """(abstracted text, tags) of a normalised message; ``reading`` is its slot reading if already known."""
+        if reading is None:
+            reading = self.extractor.extract(normalized, normalized=True)
+        parts: list[str] = []
+        last = 0
+        for match in reading.matches:
+            slot = match.pairs[0][0]
+            parts.append(normalized[last : match.start])
+            parts.append(f" ‹{slot}› ")
+            last = match.end
+        parts.append(normalized[last:])
+        abstracted = " ".join("".join(parts).split())
+
+        slots = reading.slots
+        tags = [f"cue_{name}" for name, pattern in _CUES.items() if pattern.search(normalized)]
+        tags += [f"slot_{s}" for s in slots if s not in ("attribute_asked", "attribute_change", "sort")]
+        if _PRODUCT & slots.keys():
+            tags.append("has_product")
+        if _ATTRS & slots.keys():
+            tags.append("has_attr")
+        if _PEOPLE & slots.keys():
+            tags.append("has_people")
+        if "price_min" in slots or "price_max" in slots:
+            tags.append("has_price")
+        tags += [f"ask_{a}" for a in cues.find_asked(normalized)]
+        if "sort" in slots:
+            tags.append(f"sort_{slots['sort']}")
+        changes = cues.find_changes(normalized)
+        tags += [f"change_{c}" for c in changes]
+        if reading.negated:
+            tags.append("has_negation")
+        refs = slots.get("reference", [])
+        if refs:
+            tags.append("refs_many" if len(refs) > 1 else "refs_one")
+        if any(isinstance(v, list) for k, v in slots.items() if k not in ("reference", "attribute_asked")):
+            tags.append("multi_value")  # 真皮和PU皮 / running shoes vs sneakers
+        n_words = len(abstracted.split()) if abstracted.isascii() else len(abstracted)
+        tags.append("len_short" if n_words <= 3 else "len_long" if n_words >= 8 else "len_mid")
+        if normalized.endswith(("?", "吗", "呢")):
+            tags.append("question")
+        if not reading.matches and not slots:
+            tags.append("no_slots")
+        return abstracted, tags

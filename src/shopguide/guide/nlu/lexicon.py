@@ -1,0 +1,214 @@
+"""The NLU's lexicon: every surface form a shopper may type, mapped to (slot, canonical catalog value).
+
+Built from the catalog itself (category paths, brands, attribute values), the demo vocabulary's English
+names (``CATEGORY_NAMES``, ``BRAND_NAMES``, ``ATTRIBUTE_VALUES``) and the hand-written synonyms of
+:mod:`.synonyms`. A synonym is only added when its canonical value exists in the catalog, so a shop
+without dresses never hears "dress". Extraction is greedy longest-match, left to right, on normalised text;
+an ASCII surface must sit between word boundaries ("men" is not found in "women").
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from shopguide.data.schema import Item
+from shopguide.guide.nlu import synonyms as syn
+from shopguide.guide.nlu.normalize import basic_normalize, convert_numerals
+
+Pair = tuple[str, str]
+#: Catalog attributes the lexicon reads, and the slot each fills.
+ATTRIBUTE_SLOTS = {"color": "color", "material": "material", "style": "style", "season": "season",
+                   "occasion": "occasion", "gender": "gender"}  # fmt: skip
+#: When one catalog surface names values of several slots, the first slot here wins (商务: occasion, not style).
+SLOT_PRIORITY = ("product_type", "category", "brand", "color", "material", "occasion", "style", "season", "gender")
+PRODUCT_SLOTS = frozenset({"product_type", "category"})
+#: Slots about the shopper or the recipient rather than the catalog: their words are always known.
+PEOPLE_SLOTS = frozenset({"gender", "age_group", "recipient"})
+
+
+def _surface(text: str) -> str:
+    return convert_numerals(basic_normalize(text))
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+@dataclass(frozen=True)
+class Match:
+    """One lexicon hit: ``text[start:end]`` means ``pairs`` (several for 女朋友: recipient and gender)."""
+
+    start: int
+    end: int
+    surface: str
+    pairs: tuple[Pair, ...]
+
+    def slots(self) -> set[str]:
+        return {slot for slot, _ in self.pairs}
+
+
+class Lexicon:
+    """Surface form -> (slot, canonical value) pairs, with longest-match extraction."""
+
+    def __init__(self, entries: Mapping[str, Sequence[Pair]]) -> None:
+        self._entries: dict[str, tuple[Pair, ...]] = {}
+        for surface, pairs in entries.items():
+            key = _surface(surface)
+            if key:
+                self._entries[key] = tuple(dict.fromkeys(tuple(p) for p in pairs))
+        lengths: dict[str, set[int]] = {}
+        for key in self._entries:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
+
+    @classmethod
+    def from_catalog(cls, items: Iterable[Item], extra: Mapping[str, Sequence[Pair]] | None = None) -> Lexicon:
+        """The lexicon of a catalog: its own values, English names from the demo vocabulary, synonyms, ``extra``."""
+        from shopguide.data.demo.vocab import ATTRIBUTE_VALUES, BRAND_NAMES, CATEGORY_NAMES, PRODUCT_TYPES
+
+        found: dict[str, set[Pair]] = {}
+
+        def add(surface: str | None, slot: str, value: str) -> None:
+            if surface and surface.strip():
+                found.setdefault(_surface(surface), set()).add((slot, value))
+
+        values: dict[str, set[str]] = {}
+        for item in items:
+            pairs: list[Pair] = []
+            if item.category:
+                pairs.append(("category", item.category[0]))
+                if len(item.category) > 1:
+                    pairs.append(("product_type", item.category[-1]))
+            if item.brand:
+                pairs.append(("brand", item.brand))
+            for attr, slot in ATTRIBUTE_SLOTS.items():
+                if item.attributes.get(attr):
+                    pairs.append((slot, item.attributes[attr]))
+            for slot, value in pairs:
+                values.setdefault(slot, set()).add(value)
+        for slot, vals in values.items():
+            for value in vals:
+                if not (slot == "gender" and len(value) == 1):
+                    add(value, slot, value)
+                english = {"brand": BRAND_NAMES}.get(
+                    slot, CATEGORY_NAMES if slot in PRODUCT_SLOTS else ATTRIBUTE_VALUES
+                )
+                en = english.get(value)
+                if en:
+                    add(en, slot, value)
+                    if slot == "product_type" and value in PRODUCT_TYPES:
+                        add(PRODUCT_TYPES[value].noun_en, slot, value)
+        entries: dict[str, tuple[Pair, ...]] = {}
+        for surface, pairs in found.items():
+            best = min(pairs, key=lambda p: (SLOT_PRIORITY.index(p[0]) if p[0] in SLOT_PRIORITY else 99, p[1]))
+            entries[surface] = (best,)
+            if best[0] == "product_type" and surface.isascii() and not surface.endswith("s"):
+                entries.setdefault(surface + "s", (best,))
+        entries.update(_synonym_entries(values))
+        for surface, pairs in (extra or {}).items():
+            entries[_surface(surface)] = tuple(pairs)
+        return cls(entries)
+
+    def lookup(self, surface: str) -> tuple[Pair, ...]:
+        """The pairs of one surface form (empty if unknown or a blocker)."""
+        return self._entries.get(_surface(surface), ())
+
+    def values(self, slot: str) -> set[str]:
+        """Every canonical value of ``slot`` the lexicon can produce."""
+        return {v for pairs in self._entries.values() for s, v in pairs if s == slot}
+
+    def words(self) -> list[str]:
+        """CJK surface forms, for a jieba user dictionary."""
+        return sorted(k for k in self._entries if not k.isascii() and len(k) > 1)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, surface: object) -> bool:
+        return isinstance(surface, str) and _surface(surface) in self._entries
+
+    def _at(self, text: str, i: int) -> tuple[str, tuple[Pair, ...]] | None:
+        n = len(text)
+        for length in self._lengths.get(text[i], ()):
+            end = i + length
+            if end > n:
+                continue
+            key = text[i:end]
+            pairs = self._entries.get(key)
+            if pairs is None:
+                continue
+            if _is_word_char(key[0]) and i > 0 and _is_word_char(text[i - 1]):
+                continue
+            if _is_word_char(key[-1]) and end < n and _is_word_char(text[end]):
+                continue
+            return key, pairs
+        return None
+
+    def match(self, text: str) -> list[Match]:
+        """Longest-match hits in normalised ``text``, left to right, non-overlapping; blockers are skipped.
+
+        A single colour character right before a product word is a colour (白衬衫, 黑裙子).
+        """
+        out: list[Match] = []
+        i, n = 0, len(text)
+        while i < n:
+            hit = self._at(text, i)
+            if hit is None:
+                colour = syn.COLOR_CHARS.get(text[i])
+                nxt = self._at(text, i + 1) if colour and i + 1 < n else None
+                if colour and nxt and any(s in PRODUCT_SLOTS for s, _ in nxt[1]):
+                    out.append(Match(i, i + 1, text[i], (("color", colour),)))
+                i += 1
+                continue
+            key, pairs = hit
+            if pairs:
+                out.append(Match(i, i + len(key), key, pairs))
+            i += len(key)
+        return out
+
+
+def _split(surfaces: str) -> list[str]:
+    return [s for s in surfaces.split("|") if s]
+
+
+def _synonym_entries(values: Mapping[str, set[str]]) -> dict[str, tuple[Pair, ...]]:
+    """Hand-written synonyms for the values the catalog has (words for people, and blockers, always)."""
+    out: dict[str, tuple[Pair, ...]] = {}
+
+    def known(slot: str, value: str) -> bool:
+        return slot in PEOPLE_SLOTS or value in values.get(slot, ())
+
+    tables = (("product_type", syn.PRODUCT_TYPE), ("category", syn.CATEGORY), ("color", syn.COLOR),
+              ("material", syn.MATERIAL), ("season", syn.SEASON), ("style", syn.STYLE),
+              ("occasion", syn.OCCASION), ("gender", syn.GENDER))  # fmt: skip
+    for slot, table in tables:
+        for value, surfaces in table.items():
+            if known(slot, value):
+                for surface in _split(surfaces):
+                    out[surface] = ((slot, value),)
+    for value, surfaces in syn.AGE_GROUP.items():
+        for surface in _split(surfaces):
+            out[surface] = (("age_group", value),)
+    for value, (surfaces, gender, age) in syn.RECIPIENT.items():
+        pairs: list[Pair] = [("recipient", value)]
+        if gender:
+            pairs.append(("gender", gender))
+        if age:
+            pairs.append(("age_group", age))
+        for surface in _split(surfaces):
+            out[surface] = tuple(pairs)
+    for surface, pairs in syn.MULTI.items():
+        kept = tuple(p for p in pairs if known(*p))
+        if kept or not pairs:  # a blocker stays a blocker; 小白鞋 needs 运动鞋 in the catalog
+            out[surface] = kept
+    return out
+
+
+@functools.cache
+def default_lexicon() -> Lexicon:
+    """The lexicon of the built-in demo catalog (built once per process)."""
+    from shopguide.data.demo import build_catalog
+
+    return Lexicon.from_catalog(build_catalog(7))

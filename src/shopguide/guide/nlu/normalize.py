@@ -1,0 +1,129 @@
+"""Text normalisation for the NLU: NFKC, lower case, Chinese numerals and magnitude suffixes as digits.
+
+``normalize_text("预算两百块以内，Ｍ码")`` -> ``"预算200块以内,m码"``. Conversions, all of them conservative
+so that words which merely contain a numeral character stay intact (百搭, 一下, 一点, 第二个, 万向轮):
+
+* a run of Chinese numerals is converted when it contains a unit (十 百 千 万: 两百 -> 200, 一千五 -> 1500,
+  三千五百 -> 3500, 两万 -> 20000, 十一 -> 11) or when a money / range / age word follows it (五块 -> 5块,
+  六岁 -> 6岁);
+* two adjacent numerals before a unit are a range: 两三百 -> 200-300, 一两千 -> 1000-2000;
+* digits with a magnitude: 5百 -> 500, 1千5 -> 1500, 3万 -> 30000, 1.5万 -> 15000, 1k -> 1000, 2w -> 20000
+  (not 18k金 / 18k gold, and not 65w when it is a charger's wattage).
+
+A small hand-written parser is used rather than ``cn2an``: the hard part is deciding *which* runs are
+numbers in shopper language, which a general converter does not do, and it keeps the NLU free of extra
+dependencies.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "俩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万]+")
+#: Words after which a bare Chinese numeral is a number (money, ranges, ages).
+_NUMBER_FOLLOWS = re.compile(
+    r"\s*(块(?:钱|以内|以下|以上|左右|的|[,，。.!?？~\s]|$)|元|毛钱|岁|以内|以下|以上|左右|上下|到|至|多块)"
+)
+_UNIT_START = re.compile(r"(?<![零〇一二两三四五六七八九十百千万\d])(百|千|万)(元|块)")
+_MAG_DIGITS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(百|千|万)(\d)?(?![\d万千百])")
+_MAG_LATIN = re.compile(
+    r"(?<![a-z0-9.])(\d{1,3}(?:\.\d+)?)\s*(k|w)(?![a-z])(?!\s*(?:金|gold|快充|充电|闪充|功率|charger|fast|watt))"
+)
+
+
+def parse_chinese_number(text: str) -> float | None:
+    """The value of a run of Chinese numerals (两百 -> 200, 一千五 -> 1500, 一百零五 -> 105); None if not one."""
+    if not text or any(ch not in _DIGITS and ch not in _UNITS for ch in text):
+        return None
+    total = section = current = last_unit = 0
+    zero_seen = False
+    for ch in text:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+            zero_seen = zero_seen or current == 0
+            continue
+        unit = _UNITS[ch]
+        if unit == 10000:
+            if section + current == 0:
+                return None
+            total += (section + current) * unit
+            section = 0
+        else:
+            if current == 0:
+                if unit != 10:
+                    return None  # 百 / 千 with nothing before it is a word (百搭), not a number
+                current = 1  # 十五 = 15
+            section += current * unit
+        current, last_unit, zero_seen = 0, unit, False
+    if current and last_unit >= 100 and not zero_seen and len(text) >= 2 and text[-2] in _UNITS:
+        current *= last_unit // 10  # colloquial tail: 一千五 = 1500, 两万五 = 25000, 三百五 = 350
+    return float(total + section + current)
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def _convert_run(match: re.Match[str], text: str) -> str:
+    run = match.group(0)
+    follows = _NUMBER_FOLLOWS.match(text, match.end()) is not None
+    # 两三百 / 一两千 / 五六十: two adjacent numerals before a unit are a range
+    if len(run) == 3 and run[0] in _DIGITS and run[1] in _DIGITS and run[2] in _UNITS:
+        low, high = _DIGITS[run[0]], _DIGITS[run[1]]
+        if high == low + 1:
+            unit = _UNITS[run[2]]
+            return f"{_fmt(low * unit)}-{_fmt(high * unit)}"
+    has_unit = any(ch in _UNITS for ch in run)
+    starts_as_number = run[0] in _DIGITS or run[0] == "十"
+    if not starts_as_number or not (has_unit or follows):
+        return run
+    value = parse_chinese_number(run)
+    return run if value is None else _fmt(value)
+
+
+def _convert_magnitudes(text: str) -> str:
+    def digits(m: re.Match[str]) -> str:
+        value = float(m.group(1)) * _UNITS[m.group(2)]
+        if m.group(3):
+            value += int(m.group(3)) * _UNITS[m.group(2)] / 10
+        return _fmt(value)
+
+    def latin(m: re.Match[str]) -> str:
+        return _fmt(float(m.group(1)) * (1000 if m.group(2) == "k" else 10000))
+
+    text = _MAG_DIGITS.sub(digits, text)
+    return _MAG_LATIN.sub(latin, text)
+
+
+def convert_numerals(text: str) -> str:
+    """Replace Chinese numerals and magnitude suffixes by digits (see the module docstring)."""
+    text = _UNIT_START.sub(lambda m: {"百": "100", "千": "1000", "万": "10000"}[m.group(1)] + m.group(2), text)
+    text = _CN_RUN.sub(lambda m: _convert_run(m, text), text)
+    return _convert_magnitudes(text)
+
+
+def basic_normalize(text: str) -> str:
+    """NFKC (full-width -> half-width), lower case, collapsed whitespace; nothing else."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").lower().split())
+
+
+def normalize_text(text: str) -> str:
+    """What the NLU reads: :func:`basic_normalize` plus :func:`convert_numerals`."""
+    return convert_numerals(basic_normalize(text))

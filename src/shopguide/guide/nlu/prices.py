@@ -1,0 +1,115 @@
+"""Price ranges in shopper language, read from text that :func:`~.normalize.normalize_text` has normalised.
+
+=====================================================  =====================================
+"500以内", "500块以下", "不超过500", "under $50",        ``max``
+"less than 100", "预算500", "nothing over 500"
+"300以上", "不低于300", "at least 300", "300+"          ``min``
+"500左右", "around 500", "大概500", "500ish"            ``min``/``max`` = amount ± 20 %
+"200到500", "200-500", "between 200 and 500",          ``min`` and ``max``
+"两三百" (normalised to 200-300)
+"300块的", "$50", "50 bucks" (an amount with a currency  amount ± 20 %
+marker and nothing else)
+=====================================================  =====================================
+
+Every amount is taken to be CNY, whatever the currency sign: the catalog is priced in CNY and the guide
+does not convert currencies (a shopper typing "$50" in the demo means "about 50 on this site"). Numbers
+without a currency marker or a price word (sizes, order numbers, heights) are never prices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+AROUND = 0.2  # "around X" means X ± 20 %
+
+_CUR_PRE = r"(?:[¥$￥]\s*|rmb\s*|cny\s*)?"
+_CUR_POST = r"(?:\s*(?:块钱|块|元|rmb|cny|yuan|bucks|dollars|usd|刀|quid))?"
+_NUM = r"(\d+(?:\.\d+)?)"
+_AMT = _CUR_PRE + _NUM + _CUR_POST
+#: What may not follow a number for it to be a price: units of size, weight, volume, people, age...
+_NOT_PRICE = r"(?!\s*(?:码|号|人|岁|斤|cm|mm|m\b|g\b|kg|ml|l\b|寸|英寸|gb|tb|mah|w\b|年|月|天|个|件|双|%|x\b|\d))"
+_AMT_END = _AMT + _NOT_PRICE
+
+_RANGE = [
+    re.compile(r"(?:between|from)\s+" + _AMT + r"\s*(?:and|to|-)\s*" + _AMT_END),
+    re.compile(_AMT + r"\s*(?:到|至|-|~|—|–|to)\s*" + _AMT_END + r"(?:\s*(?:之间|区间|范围))?"),
+]
+_AROUND = [
+    re.compile(r"(?:around|about|approximately|approx\.?|roughly|circa|~|大概|大约|差不多|约)\s*" + _AMT_END),
+    re.compile(
+        r"(?:budget|预算)\s*(?:is|of|'s|在|是|为)?\s*(?:around|about|roughly|大概|大约)?\s*"
+        + _AMT
+        + r"\s*(?:左右|上下|ish|or so)"
+    ),
+    re.compile(_AMT + r"\s*(?:左右|上下|差不多|-?ish\b|or so)"),
+]
+_MAX = [
+    re.compile(
+        r"(?<!不)(?:under|below|less than|lower than|cheaper than|no more than|not more than|not over|nothing over|"
+        r"no higher than|at most|max(?:imum)?|up to|within|budget(?:\s+(?:is|of))?|budget's|my budget is|"
+        r"不超过|不高于|不要超过|别超过|不能超过|低于|少于|小于|不到|最多|最高|控制在|预算(?:在|是|为|只有)?)\s*"
+        + _AMT_END
+    ),
+    re.compile(_AMT + r"\s*(?:以内|以下|之内|内|封顶|or less|or under|and under|max|tops)"),
+]
+_MIN = [
+    re.compile(
+        r"(?<!不)(?:over|above|more than|at least|min(?:imum)?|starting (?:at|from)|不低于|不少于|高于|大于|超过|至少|最少|最低)\s*"
+        + _AMT_END
+    ),
+    re.compile(_AMT + r"\s*(?:以上|起|\+|or more|and up|and above|plus)"),
+]
+_BARE = re.compile(r"(?:[¥$￥]\s*" + _NUM + r"|" + _NUM + r"\s*(?:块钱|块|元|rmb|yuan|bucks|dollars|刀))")
+
+
+@dataclass
+class PriceRange:
+    """``min`` / ``max`` in CNY (None = open) and the character spans the expressions covered."""
+
+    min: float | None = None
+    max: float | None = None
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.min is None and self.max is None
+
+
+def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return all(end <= s or start >= e for s, e in spans)
+
+
+def _numbers(match: re.Match[str]) -> list[float]:
+    return [float(g) for g in match.groups() if g is not None]
+
+
+def extract_price(text: str) -> PriceRange:
+    """The price range a normalised message asks for (see the module docstring)."""
+    out = PriceRange()
+    for kind, patterns in (("range", _RANGE), ("around", _AROUND), ("max", _MAX), ("min", _MIN)):
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                if not _free(out.spans, m.start(), m.end()):
+                    continue
+                values = _numbers(m)
+                if not values or values[0] <= 0:
+                    continue
+                if kind == "range":
+                    low, high = sorted(values[:2])
+                    out.min, out.max = low, high
+                elif kind == "around":
+                    out.min, out.max = round(values[0] * (1 - AROUND), 2), round(values[0] * (1 + AROUND), 2)
+                elif kind == "max":
+                    out.max = values[0]
+                else:
+                    out.min = values[0]
+                out.spans.append((m.start(), m.end()))
+    for m in _BARE.finditer(text):
+        if out.empty and _free(out.spans, m.start(), m.end()):
+            value = _numbers(m)[0]
+            out.min, out.max = round(value * (1 - AROUND), 2), round(value * (1 + AROUND), 2)
+            out.spans.append((m.start(), m.end()))
+    if out.min is not None and out.max is not None and out.min > out.max:
+        out.min, out.max = out.max, out.min
+    return out
