@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from shopguide import __version__
+from shopguide.cli.analyze_cmd import analyze
 from shopguide.cli.common import configure_logging
 from shopguide.cli.data_cmds import import_data
 from shopguide.cli.demo_cmd import demo
@@ -42,6 +43,7 @@ app.command()(similar)
 app.command()(evaluate)
 app.command()(demo)
 app.command()(serve)
+app.command()(analyze)
 app.add_typer(models_app, name="models")
 
 
