@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -148,7 +147,7 @@ def test_taobao_csv_equals_taobao_store(tmp_path, taobao_source):
     assert stored.catalogue_size() == taobao_source.catalogue_size()
 
 
-def test_postgres_store(demo, request):
+def test_postgres_store(demo, tmp_path):
     url = os.environ.get("SHOPGUIDE_TEST_POSTGRES_URL", "")
     if not url:
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
@@ -168,7 +167,7 @@ def test_postgres_store(demo, request):
         events = demo.events[:4000]
         with open_store(store_url) as st:
             st.import_batch(items=demo.items, users=demo.users, events=events)
-            cache = Path(request.config.cache.mkdir("analytics-pg")) / schema
+            cache = tmp_path / schema
             source = EventSource.from_store(st, cache_dir=cache)
             st.add_events([Event(user="late", item=demo.items[0].id, type=EventType.PURCHASE, ts=events[-1].ts + 1)])
             later = EventSource.from_store(st, cache_dir=cache)

@@ -188,6 +188,41 @@ class StoreContract:
         np.testing.assert_array_equal(data.matrix.toarray(), expected)
         np.testing.assert_array_equal(data.ts, [1.0, 2.0, 3.0, 4.0, 5.0])
 
+    # ---------------------------------------------------------------- chat sessions
+    def test_sessions_round_trip_and_last_write_wins(self, store: Store) -> None:
+        assert store.get_session("s1") is None
+        state = {"slots": {"product_type": "衬衫", "price_max": 300.0}, "shown": ["a", "b"], "turns": 2, "x": None}
+        store.put_session("s1", state)
+        assert store.get_session("s1") == state
+        store.put_session("s1", {"turns": 3})
+        store.put_session("s2", {"turns": 1})
+        assert store.get_session("s1") == {"turns": 3} and store.get_session("s2") == {"turns": 1}
+        assert store.stats()["items"] == 0  # sessions are not catalog data
+
+    def test_session_state_must_be_json(self, store: Store) -> None:
+        with pytest.raises(DataError, match="JSON"):
+            store.put_session("s1", {"bad": object()})
+        with pytest.raises(DataError):
+            store.put_session("", {"turns": 1})
+        assert store.get_session("s1") is None
+
+    def test_sessions_persist_across_reopen(self, store_url: str, store: Store) -> None:
+        if not self.persistent:
+            pytest.skip("this backend does not persist across connections")
+        store.put_session("s1", {"lang": "zh", "shown": ["demo-0001"]})
+        store.close()
+        with open_store(store_url) as again:
+            assert again.get_session("s1") == {"lang": "zh", "shown": ["demo-0001"]}
+
+    def test_version_1_store_gains_sessions(self, store: Store) -> None:
+        engine = store.engine
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE sessions"))
+            set_version(conn, 1)
+        assert migrate(engine) == LATEST_VERSION >= 2
+        store.put_session("s1", {"turns": 1})
+        assert store.get_session("s1") == {"turns": 1}
+
     # ---------------------------------------------------------------- lifecycle and schema
     def test_close_and_context_manager(self, store_url: str) -> None:
         with open_store(store_url) as store:

@@ -16,7 +16,7 @@ from shopguide.config import Settings
 from shopguide.service import metrics
 from shopguide.service.errors import install_error_handlers
 from shopguide.service.resilience import BodyLimit, LoadShedder
-from shopguide.service.routes import admin, dashboard, discover, events, health, items, recommend, web
+from shopguide.service.routes import admin, chat, dashboard, discover, events, health, items, recommend, web
 from shopguide.service.state import ServiceState
 
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         served = app.state.shopguide.models.served
         if served is not None:
             metrics.MODEL_VERSION.labels(served.version, served.model.source).set(1)
+            await asyncio.to_thread(chat.prepare, app)  # build the guide now: the first chat turn is fast
         try:
             yield
         finally:
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         metrics.LATENCY.labels(label).observe(time.perf_counter() - started)
         return response
 
-    for module in (health, recommend, discover, items, events, admin, dashboard, web):
+    for module in (health, recommend, discover, items, events, admin, dashboard, chat, web):
         app.include_router(module.router)
     # outermost first: shedding happens before anything else is spent on a request
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from shopguide.data.schema import Item
+from shopguide.data.schema import ID_PATTERN, Item
+from shopguide.guide.types import Card
 
 
 class RecommendedItem(BaseModel):
@@ -89,3 +90,55 @@ class ErrorBody(BaseModel):
     error: str
     detail: str
     field: str | None = None
+
+
+# ---------------------------------------------------------------- chat (the conversational guide)
+class ChatRequest(BaseModel):
+    """One chat message. The storefront's spellings ``session`` and ``user`` are accepted too."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    session_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=ID_PATTERN,
+        validation_alias=AliasChoices("session_id", "session"),
+        description="The conversation; a new one is started (and returned) when absent.",
+    )
+    user_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=ID_PATTERN,
+        validation_alias=AliasChoices("user_id", "user"),
+        description="The shopper, for personal re-ranking (optional).",
+    )
+    message: str = Field(min_length=1, max_length=500)
+    lang: Literal["zh", "en"] | None = Field(default=None, description="Reply language; detected when absent.")
+
+
+class Understood(BaseModel):
+    """What the guide understood from the message (for debugging)."""
+
+    intent: str
+    confidence: float
+    slots: dict[str, Any] = Field(default_factory=dict)
+    negated: dict[str, list[str]] = Field(default_factory=dict)
+    lang: str
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    lang: str
+    reply: str
+    cards: list[Card] = Field(description="Products shown with the reply (id, title, price, reason).")
+    items: list[Card] = Field(description="The same list as ``cards`` (the storefront reads ``items``).")
+    suggestions: list[str] = Field(default_factory=list, description="Follow-ups the shopper may tap.")
+    understood: Understood
+    action: str = Field(description="What the guide did: results, clarify, compare, attribute, bundle, faq, ...")
+    handoff: bool = Field(description="True when the conversation should go to a human.")
+    slots: dict[str, Any] = Field(default_factory=dict, description="The conversation's slots after this turn.")
+    negated: dict[str, list[str]] = Field(default_factory=dict)
+    model_version: str | None = None
+    degraded: bool = Field(default=False, description="True when a fallback answered (deadline or failure).")

@@ -9,6 +9,7 @@ Contract (checked by ``tests/store/contract.py`` for every backend):
 - Event order is (ts, insertion order). ``iter_*`` methods page through the data with short queries, so
   they hold no transaction open between pages (and are not a snapshot).
 - :meth:`Store.import_batch` is all or nothing; every other write is one short transaction.
+- Chat sessions (the guide's dialogue state) are JSON objects kept by session id; the last write wins.
 - Database failures surface as :class:`~shopguide.errors.StoreError`; unknown ids as
   :class:`~shopguide.errors.NotFoundError`.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from shopguide.data.dataset import Dataset
@@ -102,6 +103,15 @@ class Store(Protocol):
 
     def count_events(self) -> int:
         """The number of stored events."""
+        ...
+
+    # ---------------------------------------------------------------- chat sessions
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        """The stored state of a chat session (a JSON object), or None when the session is unknown."""
+        ...
+
+    def put_session(self, session_id: str, state: Mapping[str, Any]) -> None:
+        """Store (insert or replace) the state of a chat session; it must be JSON-serialisable."""
         ...
 
     # ---------------------------------------------------------------- whole store

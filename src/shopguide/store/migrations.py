@@ -94,19 +94,36 @@ def define_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Index("ix_events_item", "item_id"),
         sa.Index("ix_events_ts", "ts"),
     )
-    return {t.name: t for t in (schema_meta, items, users, events)}
+    sessions = sa.Table(  # version 2: the conversational guide's dialogue state, one row per chat session
+        "sessions",
+        metadata,
+        sa.Column("session_id", ID, primary_key=True),
+        sa.Column("state", sa.Text, nullable=False, default="{}"),  # JSON object
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.CheckConstraint("length(session_id) > 0", name="ck_sessions_id"),
+        sa.Index("ix_sessions_updated", "updated_at"),
+    )
+    return {t.name: t for t in (schema_meta, items, users, events, sessions)}
+
+
+_V1_TABLES = ("schema_meta", "items", "users", "events")
 
 
 def _v1_create_tables(conn: Connection) -> None:
-    # Version 1 *is* the first shape of define_tables; later steps must alter, not recreate.
+    # Version 1 is the first shape of define_tables: exactly its four tables; later steps add the rest.
     metadata = sa.MetaData()
-    define_tables(metadata)
-    metadata.create_all(conn)
+    tables = define_tables(metadata)
+    metadata.create_all(conn, tables=[tables[name] for name in _V1_TABLES])
+
+
+def _v2_create_sessions(conn: Connection) -> None:
+    define_tables(sa.MetaData())["sessions"].create(conn)
 
 
 #: Ordered migration steps: (version reached, description, function run inside the transaction).
 MIGRATIONS: list[Step] = [
     (1, "create schema_meta, items, users and events", _v1_create_tables),
+    (2, "create sessions (dialogue state of the guide)", _v2_create_sessions),
 ]
 
 LATEST_VERSION: int = MIGRATIONS[-1][0]

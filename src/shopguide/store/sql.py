@@ -26,7 +26,7 @@ from sqlalchemy.pool import StaticPool
 from shopguide.data.dataset import DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, Dataset
 from shopguide.data.schema import Event, EventType, Item, User
 from shopguide.data.vocab import Vocab
-from shopguide.errors import ConfigError, NotFoundError, StoreError
+from shopguide.errors import ConfigError, DataError, NotFoundError, StoreError
 from shopguide.store.base import AddEventsResult, ImportResult, Store
 from shopguide.store.migrations import WRITE_OPTION, define_tables, migrate
 
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _TABLES = define_tables(sa.MetaData())
-ITEMS, USERS, EVENTS = _TABLES["items"], _TABLES["users"], _TABLES["events"]
+ITEMS, USERS, EVENTS, SESSIONS = (_TABLES[n] for n in ("items", "users", "events", "sessions"))
 _INSERTS: dict[str, Callable[[sa.Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _TYPE_CODE: dict[str, int] = {t.value: i for i, t in enumerate(EVENT_TYPES)}
 _EVENT_ORDER = (EVENTS.c.ts, EVENTS.c.seq)
@@ -293,6 +293,27 @@ class SqlStore(Store):
     def count_events(self) -> int:
         with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(EVENTS)).scalar_one())
+
+    # ---------------------------------------------------------------- chat sessions
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            raw = conn.execute(sa.select(SESSIONS.c.state).where(SESSIONS.c.session_id == session_id)).scalar()
+        return None if raw is None else json.loads(raw)
+
+    def put_session(self, session_id: str, state: Mapping[str, Any]) -> None:
+        if not session_id:
+            raise DataError("a session id must not be empty", field="session_id")
+        try:
+            payload = json.dumps(dict(state), ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"session state is not JSON-serialisable: {exc}", field="state") from None
+        ins = self._insert(SESSIONS)
+        stmt = ins.values(session_id=session_id, state=payload, updated_at=time.time()).on_conflict_do_update(
+            index_elements=[SESSIONS.c.session_id],
+            set_={"state": ins.excluded.state, "updated_at": ins.excluded.updated_at},
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
 
     # ---------------------------------------------------------------- whole store
     def stats(self) -> dict[str, int]:

@@ -67,9 +67,6 @@ def demo_shoppers(state: StateDep) -> Shoppers:
 @router.get("/v1/demo/features")
 def features(request: Request) -> dict[str, bool]:
     """Which optional endpoints this app serves (the page shows a friendly note for the others)."""
-    served = {
-        (method, getattr(route, "path", None))
-        for route in request.app.routes
-        for method in getattr(route, "methods", None) or ()
-    }
+    paths = request.app.openapi().get("paths", {})  # covers routes of included (nested) routers too
+    served = {(method.upper(), path) for path, ops in paths.items() for method in ops}
     return {name: route in served for name, route in OPTIONAL_ROUTES.items()}

@@ -1,0 +1,101 @@
+"""A conversation's state and how each message folds into it.
+
+The state is the shared :class:`~shopguide.guide.types.DialogueState` plus the item the shopper is talking
+about. Folding rules: the message's slots refine the running ones; naming another product type or category
+starts a new topic (its attributes and budget reset; who the shopper is and shops for stays); a value
+ruled out ("不要黑色") leaves the wishes and a value wished for leaves the negations; "another colour"
+rules out the current colours; "cheaper" / "more expensive" become a budget bound relative to the cards
+shown. Request-only slots (references, the attribute asked about, the sort) are never carried over.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import Field
+
+from shopguide.guide.kg import KnowledgeGraph, as_list
+from shopguide.guide.types import DialogueState, Understanding
+
+#: Slots that describe one request rather than the shopper's running wishes (never carried over).
+TRANSIENT = ("reference", "attribute_asked", "sort", "attribute_change")
+#: Attributes a shopper can ask to change ("换个颜色"): the current values are ruled out.
+CHANGEABLE = ("color", "brand", "style", "material")
+#: Slots dropped when the shopper moves to another product type or category.
+TOPIC_SLOTS = ("product_type", "category", "brand", "color", "material", "style", "size", "price_min", "price_max")
+#: Slots that make a request specific enough to search (without one, the guide asks once).
+SCOPE = ("product_type", "category", "brand", "price_min", "price_max")
+
+
+class Session(DialogueState):
+    """The persisted state: the shared DialogueState plus the item the shopper is talking about."""
+
+    focus: str | None = Field(default=None, description="The item the last question was about.")
+
+
+def merge(s: Session, u: Understanding) -> bool:
+    """Fold the message's slots and negations into the state; True when anything changed."""
+    new = {k: v for k, v in u.slots.items() if k not in TRANSIENT and v not in (None, "", [])}
+    before = (dict(s.slots), {k: list(v) for k, v in s.negated.items()})
+    topic = next((k for k in ("product_type", "category") if new.get(k)), None)
+    if topic and s.slots.get(topic) and new[topic] != s.slots[topic]:  # another product: a new topic
+        for key in TOPIC_SLOTS:
+            s.slots.pop(key, None)
+        s.negated = {}
+    s.slots.update(new)
+    for key, values in u.negated.items():
+        kept = s.negated.setdefault(key, [])
+        kept += [v for v in values if v not in kept]
+        if key in s.slots:  # a value ruled out now leaves the wishes
+            left = [v for v in as_list(s.slots[key]) if v not in values]
+            if left:
+                s.slots[key] = left if len(left) > 1 else left[0]
+            else:
+                s.slots.pop(key)
+    for key, value in new.items():  # a value wished for now is no longer ruled out
+        if key in s.negated:
+            s.negated[key] = [v for v in s.negated[key] if v not in as_list(value)]
+    s.negated = {k: v for k, v in s.negated.items() if v}
+    return (s.slots, s.negated) != before
+
+
+def change(s: Session, keys: Sequence[str], kg: KnowledgeGraph) -> bool:
+    """'Another colour' / 'a different brand': rule out the current values (the slot's, else the cards')."""
+    changed = False
+    for key in (k for k in keys if k in CHANGEABLE):
+        current = as_list(s.slots.pop(key, None))
+        if not current:
+            facts = (kg.attributes(i) for i in s.shown)
+            current = list(dict.fromkeys(f[key] for f in facts if f.get(key)))
+        kept = s.negated.setdefault(key, [])
+        kept += [v for v in current if v not in kept]
+        changed = changed or bool(current)
+    s.negated = {k: v for k, v in s.negated.items() if v}
+    return changed
+
+
+def sort_bound(
+    s: Session,
+    sort: str | None,
+    kg: KnowledgeGraph,
+    any_match: Callable[[Mapping[str, Any], Mapping[str, Sequence[str]]], bool],
+) -> str:
+    """'Cheaper' / 'more expensive' become a budget bound: beyond every card shown when the catalog has such
+    items, else beyond their average. Returns '' or the key of a note ('cheapest' / 'dearest': nothing further)."""
+    prices = [p for p in (kg.attributes(i).get("price") for i in s.shown) if p is not None]
+    if sort not in ("cheaper", "more_expensive") or not prices:
+        return ""
+    cheaper = sort == "cheaper"
+    key, other = ("price_max", "price_min") if cheaper else ("price_min", "price_max")
+    mean = sum(prices) / len(prices)
+    bounds = (
+        (math.ceil(min(prices)) - 1, math.floor(mean)) if cheaper else (math.floor(max(prices)) + 1, math.ceil(mean))
+    )
+    for bound in map(float, bounds):
+        if any_match({**s.slots, key: bound, other: None}, s.negated):
+            s.slots[key] = bound
+            s.slots.pop(other, None)
+            return ""
+    return "cheapest" if cheaper else "dearest"

@@ -1,0 +1,161 @@
+"""POST /v1/chat: one turn of the conversational shopping guide.
+
+The guide's parts (knowledge graph, FAQ index, NLU, retriever) are built once per served model, off the
+request deadline, and cached on the app; a hot-swapped model gets a fresh guide at its first chat turn
+(or call :func:`prepare` at start-up). A turn runs under a deadline; a turn that runs over or fails answers
+a polite fallback (``degraded: true``), never a 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from shopguide.guide import answers
+from shopguide.guide.dialogue import ChatReply, DialogueManager
+from shopguide.guide.faq import FAQ
+from shopguide.guide.kg import KnowledgeGraph
+from shopguide.guide.llm import LLMConfig, LLMPhraser
+from shopguide.guide.retrieval import Retriever
+from shopguide.guide.types import Intent, Understanding
+from shopguide.service import metrics
+from shopguide.service.deps import StateDep
+from shopguide.service.models import Served
+from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
+from shopguide.service.schemas import ChatRequest, ChatResponse, Understood
+from shopguide.service.state import ServiceState
+from shopguide.text.tokenize import has_cjk
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["chat"])
+
+#: A chat turn may take this many recommendation deadlines (it searches, re-ranks and writes the session).
+DEADLINE_FACTOR = 3.0
+MIN_DEADLINE_S = 0.25
+_BUILD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The dialogue manager built for one served model."""
+
+    served: Served
+    manager: DialogueManager
+
+
+def default_nlu(served: Served) -> Any:
+    """The project's NLU with the served catalog's lexicon (the intent model is trained once per process)."""
+    from shopguide.guide.nlu import NLU, Lexicon, load_default
+
+    return NLU(Lexicon.from_catalog(m for m in served.model.dataset_.item_meta if m is not None), load_default())
+
+
+def build_guide(state: ServiceState, served: Served, nlu: Any = None) -> Guide:
+    """Knowledge graph, FAQ, retriever and NLU for ``served`` (the FAQ is optional: a broken file is logged)."""
+    kg = KnowledgeGraph.build(served.model.dataset_, served.pairing)
+    tokenizer = served.search.tokenizer if served.search is not None else None
+    try:
+        faq: FAQ | None = FAQ.load(tokenizer=tokenizer)
+    except Exception:
+        log.exception("could not load the FAQ; FAQ questions go to a human")
+        faq = None
+    retriever = Retriever(kg, served.search, served.model, state.store, deleted=state.deleted)
+    nlu = nlu if nlu is not None else default_nlu(served)
+    manager = DialogueManager(kg, retriever, state.store, nlu, faq, phraser=phraser_from(state.settings))
+    log.info("chat guide built", extra={"version": served.version})
+    return Guide(served, manager)
+
+
+def phraser_from(settings: Any) -> LLMPhraser | None:
+    """The optional LLM phraser, when settings name an endpoint (``llm_base_url`` and ``llm_model``)."""
+    base_url, model = getattr(settings, "llm_base_url", None), getattr(settings, "llm_model", None)
+    if not base_url or not model:
+        return None
+    timeout_ms = float(getattr(settings, "llm_timeout_ms", 1500) or 1500)
+    return LLMPhraser(LLMConfig(base_url, model, getattr(settings, "llm_api_key", None), timeout_ms / 1000))
+
+
+def guide_for(app_state: Any, state: ServiceState) -> Guide | None:
+    """The cached guide of the served model, built on first use (one build at a time)."""
+    served = state.models.served
+    if served is None:
+        return None
+    guide: Guide | None = getattr(app_state, "chat_guide", None)
+    if guide is not None and guide.served is served:
+        return guide
+    with _BUILD_LOCK:
+        guide = getattr(app_state, "chat_guide", None)
+        if guide is None or guide.served is not served:
+            guide = build_guide(state, served, getattr(app_state, "chat_nlu", None))
+            app_state.chat_guide = guide
+    return guide
+
+
+def prepare(app: Any) -> None:
+    """Build the guide now (call at start-up so the first chat turn is fast)."""
+    guide_for(app.state, app.state.shopguide)
+
+
+def _fallback(req: ChatRequest, session_id: str, version: str | None) -> ChatResponse:
+    lang = req.lang or ("zh" if has_cjk(req.message) else "en")
+    return ChatResponse(
+        session_id=session_id, lang=lang, reply=answers.say("busy", lang), cards=[], items=[],
+        understood=Understood(intent=Intent.CHITCHAT.value, confidence=0.0, lang=lang),
+        action="fallback", handoff=False, model_version=version, degraded=True,
+    )  # fmt: skip
+
+
+def _response(reply: ChatReply, version: str) -> ChatResponse:
+    u: Understanding = reply.understood
+    return ChatResponse(
+        session_id=reply.session_id, lang=reply.lang, reply=reply.reply, cards=reply.cards, items=reply.cards,
+        suggestions=reply.suggestions, action=reply.action, handoff=reply.handoff, slots=reply.slots,
+        negated=reply.negated, model_version=version,
+        understood=Understood(intent=u.intent.value, confidence=round(u.confidence, 4), slots=u.slots,
+                              negated=u.negated, lang=u.lang),
+    )  # fmt: skip
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def chat(req: ChatRequest, request: Request, state: StateDep) -> ChatResponse:
+    """Answer one message: a reply, product cards, follow-up suggestions and what was understood.
+
+    Slots carry over between turns of a ``session_id`` (kept in the store, so they survive a restart).
+    ``handoff`` is true when the shopper should talk to a person (asked for one, order status, or the
+    guide was not confident). Accepts ``session``/``user`` for ``session_id``/``user_id``.
+    """
+    state.models.refresh()
+    session_id = req.session_id or f"chat-{uuid.uuid4().hex[:16]}"
+    served = state.models.served
+    version = served.version if served else None
+    guide: Guide | None = getattr(request.app.state, "chat_guide", None)
+    try:
+        if guide is None or guide.served is not served:  # build off the event loop, outside the deadline
+            guide = await asyncio.to_thread(guide_for, request.app.state, state)
+    except Exception:
+        log.exception("could not build the chat guide")
+        metrics.DEGRADED.labels("chat_error").inc()
+        return _fallback(req, session_id, version)
+    if guide is None:
+        return _fallback(req, session_id, version)
+    deadline = max(state.settings.deadline_ms / 1000 * DEADLINE_FACTOR, MIN_DEADLINE_S)
+    if guide.manager.phraser is not None:  # the LLM has its own timeout; the rule reply is the fallback
+        deadline += guide.manager.phraser.config.timeout_s
+    try:
+        reply = await run_with_deadline(
+            lambda: guide.manager.turn(session_id, req.user_id, req.message, req.lang), deadline
+        )
+    except DeadlineExceeded:
+        metrics.DEGRADED.labels("chat_deadline").inc()
+        return _fallback(req, session_id, guide.served.version)
+    except Exception:  # a failing model or store must not become a 5xx
+        log.exception("chat turn failed", extra={"session": session_id})
+        metrics.DEGRADED.labels("chat_error").inc()
+        return _fallback(req, session_id, guide.served.version)
+    return _response(reply, guide.served.version)
