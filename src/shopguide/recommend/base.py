@@ -250,37 +250,38 @@ class Recommender:
     def _history_rows(
         self, uidx: np.ndarray, extra: Sequence[Sequence[str | tuple[str, str]] | None] | None
     ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Training rows of the users (empty for unknown ones) plus any extra recent events."""
+        """Training rows of the users (empty for unknown ones) plus any extra recent events.
+
+        Built from the CSR arrays with numpy and two matrix constructions (this is on every request's path).
+        """
         data = self.dataset_
-        known = np.where(uidx >= 0, uidx, 0)
-        hist = self.history_[known]
-        actions = self.actions_[known]
-        unknown = np.flatnonzero(uidx < 0)
-        if len(unknown):
-            keep = sp.diags((uidx >= 0).astype(np.float32))
-            hist, actions = (keep @ hist).tocsr(), (keep @ actions).tocsr()
-        if extra is not None:
-            rows, cols, weights, ranks = [], [], [], []
-            for r, events in enumerate(extra):
-                for ev in events or ():
-                    item, kind = (ev, "view") if isinstance(ev, str) else ev
-                    i = data.items.index(str(item))
-                    if i is None:
-                        continue
-                    rows.append(r)
-                    cols.append(i)
-                    weights.append(data.event_weights.get(str(kind), 1.0))
-                    ranks.append(ACTION_RANK.get(str(kind), 1))
-            if rows:
-                shape = hist.shape
-                hist = (hist + sp.csr_matrix((weights, (rows, cols)), shape=shape, dtype=np.float32)).tocsr()
-                add = sp.csr_matrix((ranks, (rows, cols)), shape=shape, dtype=np.float32)
-                actions = actions.maximum(add).tocsr()
-        hist = hist.astype(np.float32)
+        rows, cols, weights, act_rows, act_cols, ranks = [], [], [], [], [], []
+        for r, u in enumerate(uidx):
+            if u >= 0:
+                for matrix, (rr, cc, vv) in (
+                    (self.history_, (rows, cols, weights)),
+                    (self.actions_, (act_rows, act_cols, ranks)),
+                ):
+                    start, stop = matrix.indptr[u], matrix.indptr[u + 1]
+                    rr.append(np.full(stop - start, r, dtype=np.int64))
+                    cc.append(matrix.indices[start:stop])
+                    vv.append(matrix.data[start:stop])
+            for ev in (extra[r] if extra is not None else None) or ():
+                item, kind = (ev, "view") if isinstance(ev, str) else ev
+                i = data.items.index(str(item))
+                if i is None:
+                    continue
+                rows.append(np.array([r]))
+                cols.append(np.array([i]))
+                weights.append(np.array([data.event_weights.get(str(kind), 1.0)], dtype=np.float32))
+                act_rows.append(np.array([r]))
+                act_cols.append(np.array([i]))
+                ranks.append(np.array([ACTION_RANK.get(str(kind), 1)], dtype=np.float32))
+        shape = (len(uidx), data.n_items)
+        hist = _csr(rows, cols, weights, shape)  # duplicates are summed
         hist.eliminate_zeros()
         hist.sort_indices()
-        actions.sort_indices()
-        return hist, actions
+        return hist, _csr_max(act_rows, act_cols, ranks, shape)
 
     def _seen(self, hist: sp.csr_matrix, actions: sp.csr_matrix, row: int, mode: ExcludeSeen) -> np.ndarray:
         if mode == "none":
@@ -385,3 +386,27 @@ def _jsonable(value: Any) -> Any:
         return value
     except TypeError:
         return repr(value)
+
+
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def _csr(rows: list, cols: list, vals: list, shape: tuple[int, int]) -> sp.csr_matrix:
+    """A CSR matrix from lists of row / column / value chunks; duplicate entries are summed."""
+    return sp.csr_matrix(
+        (_cat(vals, np.float32), (_cat(rows, np.int64), _cat(cols, np.int64))), shape=shape, dtype=np.float32
+    )
+
+
+def _csr_max(rows: list, cols: list, vals: list, shape: tuple[int, int]) -> sp.csr_matrix:
+    """Like ``_csr`` but duplicate entries keep their maximum (strongest action per item)."""
+    r, c, v = _cat(rows, np.int64), _cat(cols, np.int64), _cat(vals, np.float32)
+    order = np.lexsort((v, c, r))
+    r, c, v = r[order], c[order], v[order]
+    last = np.ones(len(r), dtype=bool)
+    if len(r) > 1:
+        last[:-1] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    out = sp.csr_matrix((v[last], (r[last], c[last])), shape=shape, dtype=np.float32)
+    out.sort_indices()
+    return out

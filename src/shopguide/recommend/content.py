@@ -93,8 +93,10 @@ class ContentTfidf(Recommender):
 
 
 def _normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """L2-normalise the rows of a CSR matrix (all-zero rows stay zero)."""
+    """L2-normalise the rows of a CSR matrix by scaling its data (all-zero rows stay zero)."""
     matrix = matrix.tocsr()
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return (sp.diags(scale.astype(np.float32)) @ matrix).tocsr()
+    counts = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(matrix.shape[0]), counts)
+    norms = np.sqrt(np.bincount(rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0]))
+    matrix.data = (matrix.data / np.maximum(norms[rows], 1e-12)).astype(np.float32)
+    return matrix
