@@ -75,3 +75,9 @@ def test_deleted_items_are_not_found_by_search(svc: Service) -> None:
     assert svc.client.delete(f"/v1/items/{first}").status_code == 204
     after = svc.client.get("/v1/search", params={"q": "雨伞", "n": 50}).json()["items"]
     assert first not in {i["id"] for i in after}
+
+
+def test_search_is_hybrid_a_paraphrase_without_shared_words_finds_rain_gear(svc: Service) -> None:
+    body = svc.client.get("/v1/search", params={"q": "外面下雨了", "n": 5}).json()
+    leaves = [i["category"][-1] for i in body["items"]]
+    assert sum(leaf in {"雨伞", "雨靴", "雨衣", "冲锋衣"} for leaf in leaves) >= 3, leaves

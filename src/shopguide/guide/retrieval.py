@@ -3,7 +3,8 @@
 Slots become hard filters on the knowledge graph (product type or category, price range, colour, material,
 style, ... and every negation); when nothing fits, the softest attributes are relaxed one at a time (never
 the category, the budget or a negation) and the reply says which. The survivors are ranked by BM25
-relevance of the message and slot words (the service's SearchIndex), the shopper's own recommender scores
+relevance of the message and slot words (the service's SearchIndex; hybrid BM25 + multilingual embeddings
+when it has the semantic part, so a paraphrase with no catalog word still ranks), the shopper's own recommender scores
 (``model.recommend`` within the same categories, with their recent events as session history) and
 popularity. Every card reason is built from the item's own catalog facts or the recommender's reason.
 """
@@ -152,7 +153,10 @@ class Retriever:
             for v in as_list(x)
         )
         if self.search_index is not None and words.strip():
-            for hit in self.search_index.search(words, min(len(self.search_index), 1000)):
+            index, allowed = self.search_index, None
+            if getattr(index, "hybrid", False):  # BM25 + embeddings, the semantic part within the candidates
+                allowed = [kg.dataset.items.id(int(i)) for i in candidates]
+            for hit in index.search(words, min(len(index), 1000), allowed=allowed):
                 idx = kg.index(hit.item_id)
                 if idx is not None:
                     score[idx] = hit.score

@@ -7,6 +7,7 @@ in flight keep the model they started with and no request fails during a swap.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -46,16 +47,27 @@ def _optional(build, what: str):
         return None
 
 
-def search_index(model: Recommender, tokenizer: Tokenizer | None = None) -> SearchIndex:
-    """Catalog search over the model's items, with English names of the demo vocabulary for bilingual queries.
+def search_index(model: Recommender, tokenizer: Tokenizer | None = None, previous: SearchIndex | None = None):
+    """Hybrid catalog search (BM25 + multilingual embeddings) over the model's items, with English names of
+    the demo vocabulary for bilingual queries.
 
-    Pass the previous index's tokenizer: a fresh one loads jieba's dictionary (~0.6 s) on every swap.
+    Reuses the previous index's tokenizer (a fresh one loads jieba's dictionary, ~0.6 s) and, when the
+    catalog text is unchanged, its item embeddings (embedding a catalog costs about 2 ms per item).
     """
     from shopguide.data.demo import ATTRIBUTE_VALUES, BRAND_NAMES, CATEGORY_NAMES
+    from shopguide.text.semantic import SemanticIndex, item_text
 
     items = [m for m in model.dataset_.item_meta if m is not None]
     names = {**ATTRIBUTE_VALUES, **CATEGORY_NAMES, **BRAND_NAMES}
-    return SearchIndex.build(items, attribute_names=names, tokenizer=tokenizer)
+    fingerprint = hashlib.blake2b("\n".join(item_text(it) for it in items).encode(), digest_size=16).hexdigest()
+    old = previous.semantic if previous is not None else None
+    if old is not None and getattr(previous, "catalog_fingerprint", None) == fingerprint:
+        semantic: bool | SemanticIndex = old
+    else:
+        semantic = True
+    index = SearchIndex.build(items, attribute_names=names, tokenizer=tokenizer, semantic=semantic)
+    index.catalog_fingerprint = fingerprint
+    return index
 
 
 def static_list(model: Recommender, size: int = 100) -> tuple[str, ...]:
@@ -76,6 +88,9 @@ class ModelHolder:
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
+    def _previous_search(self) -> SearchIndex | None:
+        return self._served.search if self._served else None
+
     def _tokenizer(self) -> Tokenizer | None:
         """The warm tokenizer of the served search index, reused by the next one."""
         current = self._served.search if self._served else None
@@ -95,7 +110,7 @@ class ModelHolder:
             version=version,
             static_items=static_list(model),
             pairing=_optional(lambda: PairingIndex.build(data), "pairing"),
-            search=_optional(lambda: search_index(model, self._tokenizer()), "search"),
+            search=_optional(lambda: search_index(model, self._tokenizer(), self._previous_search()), "search"),
             context=_optional(lambda: ContextIndex(data), "context"),
         )
         self._served = served

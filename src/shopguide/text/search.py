@@ -11,14 +11,22 @@ BM25 is written here rather than taken from a package: a catalog is small (hundr
 of items), so one sparse matrix of precomputed per-term weights answers a query with a column slice and
 a sum — no search server, no extra dependency (``rank_bm25`` is not installed, and scores every
 document in Python).
+
+Hybrid search: built with ``semantic=True`` the index also holds a
+:class:`~shopguide.text.semantic.SemanticIndex` (multilingual sentence embeddings in an ANN index), and
+:meth:`SearchIndex.search` blends, per query, the BM25 score scaled to [0, 1] (divided by the query's best
+BM25 score) plus ``hybrid_weight`` x the cosine similarity, over the union of the BM25 hits and the top
+semantic hits. A paraphrase with no indexed token ("something to keep me dry in the rain") still finds
+items through the semantic part; those hits have no matched terms.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,6 +34,9 @@ import scipy.sparse as sp
 from shopguide.data.schema import Item
 from shopguide.errors import DataError
 from shopguide.text.tokenize import Tokenizer, has_cjk, normalize
+
+if TYPE_CHECKING:
+    from shopguide.text.semantic import Encoder, SemanticIndex
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +53,16 @@ FIELD_WEIGHTS: dict[str, float] = {
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One matching item: its raw id, BM25 score and the query terms it matched."""
+    """One matching item: its raw id, score and the query terms it matched.
+
+    ``score`` is the BM25 score, or in hybrid search the blend (see the module docstring); ``semantic`` is
+    the cosine similarity to the query in hybrid search (0.0 otherwise).
+    """
 
     item_id: str
     score: float
     matched_terms: tuple[str, ...]
+    semantic: float = 0.0
 
 
 def fold_plural(word: str) -> str:
@@ -74,6 +90,7 @@ class SearchIndex:
         tokenizer: Tokenizer | None = None,
         k1: float = 1.2,
         b: float = 0.75,
+        semantic: SemanticIndex | None = None,
     ) -> None:
         names = {normalize(k): v for k, v in (attribute_names or {}).items()}
         words = {w for it in items for w in (it.brand, *it.category, *it.attributes.values()) if w}
@@ -108,6 +125,10 @@ class SearchIndex:
             for name in {normalize(x) for c in item.category for x in (c, names.get(normalize(c), ""))} - {""}:
                 by_cat[name].append(d)
         self._by_category = {c: np.asarray(v, dtype=np.int64) for c, v in by_cat.items()}
+        if semantic is not None and semantic.ids != self.ids:
+            raise DataError("the semantic index was built over other items than the search index")
+        self.semantic = semantic
+        self._pos = {item_id: d for d, item_id in enumerate(self.ids)}
         log.debug("search index built: %d items, %d terms", n, m)
 
     @classmethod
@@ -117,13 +138,32 @@ class SearchIndex:
         *,
         attribute_names: Mapping[str, str] | None = None,
         tokenizer: Tokenizer | None = None,
+        semantic: bool | SemanticIndex = False,
+        encoder: Encoder | None = None,
+        ann: bool = True,
     ) -> SearchIndex:
         """Index ``items``; ``attribute_names`` maps Chinese attribute values (and words) to English.
 
         A new Tokenizer loads jieba's dictionary (~0.6 s, most of a cold build); pass a warm ``tokenizer``
         to rebuild fast. It learns this catalog's brands, categories and attribute values.
+
+        ``semantic=True`` also embeds the items (:class:`~shopguide.text.semantic.SemanticIndex`, with
+        ``encoder`` and ``ann``; the shared encoder by default) for hybrid search; a prebuilt
+        SemanticIndex over the same items may be passed instead.
         """
-        return cls(items, attribute_names=attribute_names, tokenizer=tokenizer)
+        sem: SemanticIndex | None = None
+        if semantic is True:
+            from shopguide.text.semantic import SemanticIndex
+
+            sem = SemanticIndex.build(items, encoder=encoder, ann=ann)
+        elif semantic is not False:
+            sem = semantic
+        return cls(items, attribute_names=attribute_names, tokenizer=tokenizer, semantic=sem)
+
+    @property
+    def hybrid(self) -> bool:
+        """Whether the index has the semantic part (so :meth:`search` blends BM25 with embeddings)."""
+        return self.semantic is not None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -150,24 +190,34 @@ class SearchIndex:
         max_price: float | None = None,
         min_price: float | None = None,
         in_stock_only: bool = True,
+        allowed: Collection[str] | None = None,
+        hybrid_weight: float = 0.5,
     ) -> list[SearchHit]:
         """Best ``n`` items for ``query`` (score > 0), optionally within a category and a price range.
 
         ``category`` names any level of the path, in Chinese or (when the names map has it) English.
-        An empty query raises DataError(field="q").
+        ``allowed`` limits the results to these item ids. With the semantic part (``hybrid``) and
+        ``hybrid_weight > 0`` the scores blend BM25 and embeddings (see the module docstring); with
+        ``hybrid_weight=0`` the search is BM25 only. An empty query raises DataError(field="q").
         """
         if not query or not query.strip():
             raise DataError("the search query is empty", field="q")
         if n < 1:
             raise DataError(f"n must be at least 1, got {n}", field="n")
         terms = self.query_terms(query)
+        mask = self._filter(category, min_price, max_price, in_stock_only)
+        if allowed is not None:
+            keep = np.zeros(len(self.ids), dtype=bool)
+            keep[[self._pos[i] for i in allowed if i in self._pos]] = True
+            mask = keep if mask is None else mask & keep
+        if self.semantic is not None and hybrid_weight > 0:
+            return self._hybrid(query, terms, n, mask, hybrid_weight)
         if not terms:
             return []
         cols = self._weights[:, [self._vocab[t] for t in terms]]
         scores = np.asarray(cols.sum(axis=1)).ravel()
-        allowed = self._filter(category, min_price, max_price, in_stock_only)
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
         hits = np.flatnonzero(scores > 0)
         hits = hits[np.lexsort((hits, -scores[hits]))][:n]
         matched = cols.tocsr()[hits]
@@ -179,6 +229,36 @@ class SearchIndex:
             )
             for k, d in enumerate(hits)
         ]
+
+    def _hybrid(self, query: str, terms: list[str], n: int, mask: np.ndarray | None, weight: float) -> list[SearchHit]:
+        """BM25 / best BM25 + weight x cosine over the BM25 hits and the top-n semantic hits."""
+        assert self.semantic is not None
+        if terms:
+            cols = self._weights[:, [self._vocab[t] for t in terms]]
+            bm25 = np.asarray(cols.sum(axis=1)).ravel()
+            if mask is not None:
+                bm25 = np.where(mask, bm25, 0.0)
+            lexical = np.flatnonzero(bm25 > 0)
+        else:
+            cols, bm25, lexical = None, np.zeros(len(self.ids)), np.zeros(0, dtype=np.int64)
+        sem_pos, _ = self.semantic.search_positions(query, n, allowed=mask)
+        cand = np.union1d(lexical, sem_pos).astype(np.int64)
+        if not len(cand):
+            return []
+        best = bm25[lexical].max() if len(lexical) else 1.0
+        cosine = self.semantic.cosine(query, cand)
+        score = bm25[cand] / best + weight * cosine
+        order = np.lexsort((cand, -score))
+        order = order[score[order] > 0][:n]
+        top = cand[order]
+        matched = cols.tocsr()[top] if cols is not None else None
+        hits = []
+        for k, (d, j) in enumerate(zip(top.tolist(), order.tolist(), strict=True)):
+            found = () if matched is None else matched.indices[matched.indptr[k] : matched.indptr[k + 1]]
+            hits.append(
+                SearchHit(self.ids[d], float(score[j]), tuple(terms[t] for t in sorted(found)), float(cosine[j]))
+            )
+        return hits
 
     def _filter(
         self, category: str | None, min_price: float | None, max_price: float | None, in_stock_only: bool
