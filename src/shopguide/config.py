@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=64, ge=1, description="Requests in flight beyond which the service sheds load.")
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
     max_event_batch: int = Field(default=1000, ge=1, description="Most events accepted in one POST.")
+    train_product_tagger: bool = Field(
+        default=False,
+        description="Train the Chinese product tagger on ../shared/data/ecommerce-ner-zh at start-up when no "
+        "cached model exists under <home>/cache/ner (1-2 minutes once).",
+    )
     model_check_seconds: float = Field(default=2.0, ge=0, description="How often workers look for a new model.")
 
     @property

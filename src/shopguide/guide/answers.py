@@ -49,6 +49,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "need_two": ("需要至少两款商品才能比较，先让我帮你找找看吧。", "I need at least two products to compare. Let me find some first."),
     "cheapest": ("已经是最实惠的几款了。", "These are already the most affordable ones."),
     "dearest": ("已经是价位最高的几款了。", "These are already the top of the range."),
+    "not_carried": ("暂时没有“{what}”这类商品。可以告诉我其他想买的，比如衬衫、运动鞋、耳机。",
+                    "We don't carry “{what}” at the moment. Tell me what else you need, for example shirts, sneakers or earphones."),
     "no_results": ("抱歉，目前没有找到符合{what}的商品。可以放宽一些条件试试。",
                    "Sorry, I couldn't find {what} right now. Try loosening a condition or two."),
 }  # fmt: skip

@@ -194,6 +194,9 @@ class DialogueManager:
         if u.slots.get("reference") and not any(u.slots.get(k) for k in (*SCOPE, "color", "material", "style")):
             similar = bool(SIMILAR.search(u.text.lower())) or intent == Intent.RECOMMEND
             return self._similar(s, u, lang) if similar else self._attribute(s, u, lang)
+        unknown = u.slots.get("unknown_product")
+        if unknown and not any(u.slots.get(k) for k in SCOPE):
+            return Outcome("not_carried", A.say("not_carried", lang, what=unknown))
         changed = merge(s, u) | change(s, as_list(u.slots.get("attribute_change")), self.kg)
         note = sort_bound(s, u.slots.get("sort"), self.kg, self.retriever.any_match)
         note = A.say(note, lang) if note else ""

@@ -51,7 +51,8 @@ SLOT_NAMES = (
     "reference",  # ordinal references to shown cards: [1] for "the first one", [1, 2] for "these two"
     "attribute_asked",  # ask_attribute: material / size / price / stock / reviews / color ...
     "sort",  # cheaper / more_expensive / popular
-    "attribute_change",  # refine: the attribute to change, "color" for 换个颜色 / another colour; "items" for 换一批
+    "attribute_change",
+    "unknown_product",  # a product type the tagger found that the catalog does not carry (空气炸锅)  # refine: the attribute to change, "color" for 换个颜色 / another colour; "items" for 换一批
 )
 
 

@@ -222,6 +222,7 @@ def load_default(
     cache_dir: str | Path | None = None,
     *,
     extra_lexicon: Mapping[str, Sequence[str]] | None = None,
+    train_if_missing: bool = True,
     **params: Any,
 ) -> ProductTagger | None:
     """The product tagger trained on ecommerce-ner-zh ``train.txt``, or ``None`` when the data is absent.
@@ -229,6 +230,7 @@ def load_default(
     The first call trains (one to two minutes on 2 cores) and caches the model under ``cache_dir``, keyed by the
     training file's content and the parameters; later calls load it. ``extra_lexicon`` (e.g.
     :func:`demo_lexicon` or the live catalog's brands and types) is added to the gazetteer after loading.
+    With ``train_if_missing=False`` a missing cache gives ``None`` instead of a training run.
     """
     train_file = Path(data_dir or default_data_dir()) / "train.txt"
     if not train_file.is_file():
@@ -239,6 +241,9 @@ def load_default(
     key.update(json.dumps([FORMAT_VERSION, _FEATURES_VERSION, tagger.get_params()], sort_keys=True).encode())
     target = Path(cache_dir or default_cache_dir()) / f"product-{key.hexdigest()[:16]}"
     loaded = _load_cached(target)
+    if loaded is None and not train_if_missing:
+        log.info("no cached product tagger at %s and training is off: the guide uses its lexicon", target)
+        return None
     if loaded is None:
         log.info("training the product tagger on %s (cached at %s)", train_file, target)
         loaded = tagger.fit(read_bio(train_file))

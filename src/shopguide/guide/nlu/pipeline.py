@@ -31,11 +31,15 @@ ONLY_FOR = {
     "sort": frozenset({Intent.FIND_PRODUCT, Intent.RECOMMEND, Intent.REFINE, Intent.GIFT, Intent.OUTFIT}),
     "attribute_change": frozenset({Intent.FIND_PRODUCT, Intent.RECOMMEND, Intent.REFINE}),
     "attribute_asked": frozenset({Intent.ASK_ATTRIBUTE}),
+    "unknown_product": frozenset({Intent.FIND_PRODUCT, Intent.RECOMMEND, Intent.GIFT}),
 }
 #: Slots that narrow a result list already shown (with context, a message made only of these refines it).
 FILTER_SLOTS = frozenset({"color", "material", "brand", "style", "size", "price_min", "price_max", "gender",
                           "season", "occasion", "sort", "attribute_change"})  # fmt: skip
 SEARCH_INTENTS = frozenset({Intent.FIND_PRODUCT, Intent.RECOMMEND, Intent.REFINE})
+#: Intents a message naming a product is unlikely to have; a tagged product overrides them below this confidence.
+NOT_SHOPPING = frozenset({Intent.ORDER_STATUS, Intent.CHITCHAT, Intent.GREETING, Intent.THANKS, Intent.HUMAN})
+TAGGED_OVERRIDE = 0.7
 
 
 def _same_product(slots: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
@@ -46,10 +50,25 @@ def _same_product(slots: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
 class NLU:
     """Understands shopper messages in Chinese and English."""
 
-    def __init__(self, lexicon: Lexicon | None = None, classifier: IntentClassifier | None = None) -> None:
+    def __init__(
+        self, lexicon: Lexicon | None = None, classifier: IntentClassifier | None = None, tagger: Any = None
+    ) -> None:
+        """``tagger``: an optional :class:`~shopguide.guide.ner.ProductTagger` for Chinese product words
+        the catalog lexicon does not know."""
         self.lexicon = lexicon if lexicon is not None else default_lexicon()
         self.classifier = classifier if classifier is not None else load_default()
         self.extractor = SlotExtractor(self.lexicon)
+        self.tagger = tagger
+
+    def _tagged_product(self, text: str) -> dict[str, str]:
+        """Product slots from the learned tagger: a catalog value when the lexicon knows the words, else
+        ``unknown_product`` (so the guide can say the shop does not carry it instead of guessing)."""
+        for entity in self.tagger.tag(text):
+            if entity.type != "HCCX":
+                continue
+            known = [(slot, value) for slot, value in self.lexicon.lookup(entity.text) if slot in PRODUCT_SLOTS]
+            return {known[0][0]: known[0][1]} if known else {"unknown_product": entity.text}
+        return {}
 
     def understand(
         self, text: str, *, lang: str | None = None, context_slots: Mapping[str, Any] | None = None
@@ -60,6 +79,10 @@ class NLU:
         reading = self.extractor.extract(normalized, normalized=True)
         intent, confidence, scores = self.classifier.predict(text, lang, normalized=normalized, reading=reading)
         slots, negated = dict(reading.slots), dict(reading.negated)
+        if self.tagger is not None and lang == "zh" and not PRODUCT_SLOTS & slots.keys():
+            slots.update(self._tagged_product(text))
+            if "unknown_product" in slots and intent in NOT_SHOPPING and confidence < TAGGED_OVERRIDE:
+                intent = Intent.FIND_PRODUCT  # "我想买一个空气炸锅": a named product outweighs a weak guess
 
         context = dict(context_slots or {})
         search_mass = min(1.0, sum(scores.get(i.value, 0.0) for i in SEARCH_INTENTS))

@@ -49,11 +49,24 @@ class Guide:
     manager: DialogueManager
 
 
-def default_nlu(served: Served) -> Any:
+def default_nlu(served: Served, tagger: Any = None) -> Any:
     """The project's NLU with the served catalog's lexicon (the intent model is trained once per process)."""
     from shopguide.guide.nlu import NLU, Lexicon, load_default
 
-    return NLU(Lexicon.from_catalog(m for m in served.model.dataset_.item_meta if m is not None), load_default())
+    lexicon = Lexicon.from_catalog(m for m in served.model.dataset_.item_meta if m is not None)
+    return NLU(lexicon, load_default(), tagger=tagger)
+
+
+def product_tagger(settings: Any) -> Any:
+    """The trained Chinese product tagger when a cached model exists under the home (or training is on);
+    None otherwise — the guide then relies on its catalog lexicon."""
+    from shopguide.guide.ner import load_default
+
+    try:
+        return load_default(cache_dir=settings.home / "cache" / "ner", train_if_missing=settings.train_product_tagger)
+    except Exception:  # the tagger is an optional refinement: never a reason not to serve
+        log.exception("could not load the product tagger; continuing without it")
+        return None
 
 
 def build_guide(state: ServiceState, served: Served, nlu: Any = None) -> Guide:
@@ -66,7 +79,7 @@ def build_guide(state: ServiceState, served: Served, nlu: Any = None) -> Guide:
         log.exception("could not load the FAQ; FAQ questions go to a human")
         faq = None
     retriever = Retriever(kg, served.search, served.model, state.store, deleted=state.deleted)
-    nlu = nlu if nlu is not None else default_nlu(served)
+    nlu = nlu if nlu is not None else default_nlu(served, product_tagger(state.settings))
     manager = DialogueManager(kg, retriever, state.store, nlu, faq, phraser=phraser_from(state.settings))
     log.info("chat guide built", extra={"version": served.version})
     return Guide(served, manager)
