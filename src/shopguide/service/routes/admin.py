@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shopguide.errors import NotFoundError
+from shopguide.errors import ConfigError, NotFoundError
 from shopguide.recommend.registry import MODELS
 from shopguide.service.deps import StateDep
 from shopguide.service.schemas import ModelVersion, TrainAccepted, TrainRequest
@@ -16,8 +16,6 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 def train(request: TrainRequest, state: StateDep) -> TrainAccepted:
     """Start training; the new version is saved, activated and swapped in without failing a request."""
     if request.model not in MODELS:
-        from shopguide.errors import ConfigError
-
         raise ConfigError(f"unknown model {request.model!r}; choose one of: {', '.join(MODELS)}")
     job = state.start_training(request.model, request.params)
     return TrainAccepted(job=job, status=state.jobs[job]["status"])

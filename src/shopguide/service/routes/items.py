@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from shopguide.data.schema import Item
+from shopguide.errors import DataError
 from shopguide.service.deps import StateDep
 from shopguide.service.routes.recommend import IdPath
 from shopguide.service.schemas import ItemBatch, UpsertResult
@@ -21,8 +22,6 @@ def get_item(item_id: IdPath, state: StateDep) -> Item:
 @router.post("", response_model=UpsertResult)
 def upsert_items(batch: ItemBatch, state: StateDep) -> UpsertResult:
     """Insert or replace up to 1,000 items in one transaction."""
-    from shopguide.errors import DataError
-
     if len(batch.items) > MAX_ITEMS:
         raise DataError(f"at most {MAX_ITEMS} items per request, got {len(batch.items)}", field="items")
     count = state.store.upsert_items(batch.items)
