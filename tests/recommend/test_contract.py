@@ -13,6 +13,18 @@ SMALL = {
     "als": {"factors": 8, "iterations": 30},
     "bpr": {"factors": 8, "iterations": 300},
     "ease": {"regularization": 1.0},
+    "sequential": {
+        "config": {
+            "dim": 16,
+            "heads": 1,
+            "layers": 1,
+            "dropout": 0.1,
+            "attention_dropout": 0.1,
+            "lr": 0.01,
+            "max_epochs": 60,
+            "validation": "none",
+        }
+    },
 }
 ALL = sorted(MODELS)
 

@@ -13,6 +13,7 @@ from shopguide.cli.data_cmds import import_data
 from shopguide.cli.demo_cmd import demo
 from shopguide.cli.eval_cmd import evaluate
 from shopguide.cli.model_cmds import models_app, recommend, similar, train
+from shopguide.cli.sequential_cmd import train_seq
 from shopguide.cli.serve_cmd import serve
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ def version() -> None:
 
 app.command("import")(import_data)
 app.command()(train)
+app.command("train-seq")(train_seq)
 app.command()(recommend)
 app.command()(similar)
 app.command()(evaluate)

@@ -36,19 +36,27 @@ def minmax_rows(scores: np.ndarray) -> np.ndarray:
 
 
 class Hybrid(Recommender):
-    """Weighted sum of the components' per-user min-max normalised scores."""
+    """Weighted sum of the components' per-user min-max normalised scores.
+
+    ``models`` are recommenders, registry names or ``{"model": name, "params": {...}}`` specs
+    (default: item-CF + 0.3 x TF-IDF content).
+    """
 
     source = "hybrid"
 
-    def __init__(self, *, models: list[Recommender] | None = None, weights: list[float] | None = None) -> None:
+    def __init__(
+        self, *, models: list[Recommender | str | dict] | None = None, weights: list[float] | None = None
+    ) -> None:
         self.models = models
         self.weights = weights
 
     def _components(self) -> tuple[list[Recommender], list[float]]:
         from shopguide.recommend.content import ContentTfidf
         from shopguide.recommend.neighbors import ItemKNN
+        from shopguide.recommend.registry import build_model
 
         models = self.models if self.models is not None else [ItemKNN(), ContentTfidf()]
+        models = [build_model(m) for m in models]
         weights = self.weights if self.weights is not None else [1.0] + [0.3] * (len(models) - 1)
         if len(models) != len(weights) or not models:
             raise ConfigError("Hybrid needs one weight per model and at least one model")
@@ -107,14 +115,14 @@ class FallbackChain(Recommender):
 
     source = "fallback"
 
-    def __init__(self, *, steps: list[Recommender | str] | None = None) -> None:
+    def __init__(self, *, steps: list[Recommender | str | dict] | None = None) -> None:
         self.steps = steps
 
     def _fit(self, dataset: Dataset) -> None:
-        from shopguide.recommend.registry import make_model
+        from shopguide.recommend.registry import build_model
 
         names = self.steps if self.steps is not None else list(DEFAULT_CHAIN)
-        self.steps_ = [make_model(s) if isinstance(s, str) else s for s in names]
+        self.steps_ = [build_model(s) for s in names]
         for step in self.steps_:
             step.fit(dataset)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from shopguide.errors import ConfigError
@@ -13,6 +13,7 @@ from shopguide.recommend.factorization import ALS, BPR
 from shopguide.recommend.linear import EASE
 from shopguide.recommend.neighbors import ItemKNN, UserKNN
 from shopguide.recommend.popularity import CategoryPopularity, Popularity
+from shopguide.recommend.sequential.recommender import SequentialRecommender
 
 MODELS: dict[str, Callable[..., Recommender]] = {
     "popular": Popularity,
@@ -26,12 +27,25 @@ MODELS: dict[str, Callable[..., Recommender]] = {
     "als": ALS,
     "bpr": BPR,
     "ease": EASE,
+    "sequential": SequentialRecommender,
     "hybrid": Hybrid,
     "fallback": FallbackChain,
 }
 
 #: The classic models the benchmarks and the contract suite cover.
 CLASSIC = ("popular", "item_knn", "item_knn_pearson", "user_knn", "user_knn_pearson", "content", "als", "bpr", "ease")
+
+
+def build_model(spec: Recommender | str | Mapping[str, Any]) -> Recommender:
+    """A recommender from a spec: an instance, a registry name, or ``{"model": name, "params": {...}}``
+    (how configuration files and the admin API name the components of a hybrid or a fallback chain)."""
+    if isinstance(spec, Recommender):
+        return spec
+    if isinstance(spec, str):
+        return make_model(spec)
+    if isinstance(spec, Mapping) and isinstance(spec.get("model"), str) and set(spec) <= {"model", "params"}:
+        return make_model(spec["model"], **dict(spec.get("params") or {}))
+    raise ConfigError(f"a model spec is a registry name or {{'model': name, 'params': {{...}}}}, got {spec!r}")
 
 
 def make_model(name: str, **params: Any) -> Recommender:

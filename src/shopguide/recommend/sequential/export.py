@@ -1,0 +1,124 @@
+"""The serving form of a trained network: its weights as numpy arrays and a numpy forward pass.
+
+A saved model therefore loads and answers without torch (smaller workers, no thread-pool or kernel
+warm-up surprises on the request path), and one shopper's encoding is a dozen small matrix products.
+``tests/recommend/test_sequential.py`` checks that it matches the torch network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import erf
+
+_EPS = 1e-5  # torch.nn.LayerNorm's default
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().cpu().numpy().astype(np.float32, copy=True)
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + _EPS) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+@dataclass
+class BlockWeights:
+    norm1: tuple[np.ndarray, np.ndarray]
+    qkv: tuple[np.ndarray, np.ndarray]
+    out: tuple[np.ndarray, np.ndarray]
+    norm2: tuple[np.ndarray, np.ndarray]
+    ffn1: tuple[np.ndarray, np.ndarray]
+    ffn2: tuple[np.ndarray, np.ndarray]
+    mix: float
+    window: int
+    beta: np.ndarray | None
+
+
+@dataclass
+class NumpyEncoder:
+    """Eval-mode forward pass of :class:`~shopguide.recommend.sequential.network.SequenceNetwork`."""
+
+    heads: int
+    max_len: int
+    positions: np.ndarray
+    input_norm: tuple[np.ndarray, np.ndarray]
+    blocks: list[BlockWeights]
+    final_norm: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def from_network(cls, net) -> NumpyEncoder:
+        def pair(module) -> tuple[np.ndarray, np.ndarray]:
+            return _np(module.weight), _np(module.bias)
+
+        blocks = [
+            BlockWeights(
+                norm1=pair(b.norm1),
+                qkv=pair(b.qkv),
+                out=pair(b.out),
+                norm2=pair(b.norm2),
+                ffn1=pair(b.ffn[0]),
+                ffn2=pair(b.ffn[3]),
+                mix=float(b.mix) if b.filter is not None else 0.0,
+                window=b.filter.window if b.filter is not None else 1,
+                beta=_np(b.filter.beta) if b.filter is not None else None,
+            )
+            for b in net.blocks
+        ]
+        return cls(
+            heads=net.blocks[0].heads,
+            max_len=net.max_len,
+            positions=_np(net.positions.weight),
+            input_norm=pair(net.input_norm),
+            blocks=blocks,
+            final_norm=pair(net.final_norm),
+        )
+
+    def __call__(self, sequences: list[np.ndarray], table: np.ndarray) -> np.ndarray:
+        """Hidden state after each sequence's last item, ``(len(sequences), dim)``.
+
+        ``sequences`` hold item indices (oldest first); ``table`` is the ``(n_items + 1, dim)`` item table
+        with the pad in row 0.
+        """
+        width = max(1, min(self.max_len, max(len(s) for s in sequences)))
+        ids = np.zeros((len(sequences), width), dtype=np.int64)
+        for r, s in enumerate(sequences):
+            s = np.asarray(s)[-width:]
+            if len(s):
+                ids[r, width - len(s) :] = s + 1
+        valid = ids > 0
+        start = width - valid.sum(axis=1, keepdims=True)
+        pos = np.clip(np.arange(width)[None, :] - start, 0, self.max_len - 1)
+        x = _layer_norm(table[ids] + self.positions[pos], *self.input_norm)
+        allowed = (np.tril(np.ones((width, width), dtype=bool))[None] & valid[:, None, :]) | np.eye(width, dtype=bool)
+        bias = np.where(allowed, 0.0, -np.inf).astype(np.float32)[:, None]  # (B, 1, L, L)
+        for block in self.blocks:
+            x = self._block(x, bias, block)
+        return _layer_norm(x[:, -1], *self.final_norm).astype(np.float32)
+
+    def _block(self, x: np.ndarray, bias: np.ndarray, w: BlockWeights) -> np.ndarray:
+        b, n, d = x.shape
+        h = _layer_norm(x, *w.norm1)
+        qkv = (h @ w.qkv[0].T + w.qkv[1]).reshape(b, n, 3, self.heads, d // self.heads).transpose(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        logits = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d // self.heads) + bias
+        logits -= logits.max(axis=-1, keepdims=True)
+        weights = np.exp(logits)
+        weights /= weights.sum(axis=-1, keepdims=True)
+        att = (weights @ v).transpose(0, 2, 1, 3).reshape(b, n, d)
+        mixed = att @ w.out[0].T + w.out[1]
+        if w.beta is not None:
+            csum = np.cumsum(h, axis=1)
+            shifted = np.pad(csum, ((0, 0), (w.window, 0), (0, 0)))[:, :n]
+            low = (csum - shifted) / w.window
+            mixed = (1.0 - w.mix) * mixed + w.mix * (low + w.beta * (h - low))
+        x = x + mixed
+        f = _gelu(_layer_norm(x, *w.norm2) @ w.ffn1[0].T + w.ffn1[1]) @ w.ffn2[0].T + w.ffn2[1]
+        return x + f

@@ -1,0 +1,127 @@
+"""The next-item network: a causal transformer over the shopper's item sequence (SASRec-style).
+
+Item ids are shifted by one so that 0 pads (sequences are left-padded: the newest item is always in the
+last slot). An item's vector is its own embedding plus the mean of its side-feature embeddings; the
+same table scores the output (tied weights), so the logits of all items are one matrix product.
+Positions count from the first item of the window, so a prefix is encoded the same way whether or not
+later items follow it (what causal all-position training needs).
+
+Each layer can mix a causal frequency filter into the attention output, after BSARec (Shin et al.,
+AAAI 2024): the low-pass part is a moving average over the last ``filter_window`` positions, the
+high-pass part is the rest, rescaled per dimension by a learned ``beta``. BSARec filters with an FFT over
+the whole sequence, which would leak the future under all-position training; a causal moving average
+keeps the inductive bias (smooth taste + sharp recent intent) without the leak.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from shopguide.recommend.sequential.config import SequentialConfig
+from shopguide.recommend.sequential.features import ItemFeatures
+
+
+class CausalFilter(nn.Module):
+    """``low + beta * (x - low)`` with ``low`` the mean of the last ``window`` positions (pads count as 0)."""
+
+    def __init__(self, dim: int, window: int) -> None:
+        super().__init__()
+        self.window = window
+        self.beta = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        csum = torch.cumsum(x, dim=1)
+        shifted = F.pad(csum, (0, 0, self.window, 0))[:, : x.shape[1]]
+        low = (csum - shifted) / self.window
+        return low + self.beta * (x - low)
+
+
+class Block(nn.Module):
+    """Pre-norm causal self-attention (optionally mixed with the filter) and a GELU feed-forward layer."""
+
+    def __init__(self, cfg: SequentialConfig) -> None:
+        super().__init__()
+        d = cfg.dim
+        self.heads = cfg.heads
+        self.attention_dropout = cfg.attention_dropout
+        self.norm1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.mix = cfg.filter_mix
+        self.filter = CausalFilter(d, cfg.filter_window) if cfg.filter_mix > 0 else None
+        self.norm2 = nn.LayerNorm(d)
+        self.ffn = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(4 * d, d))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+        b, n, d = x.shape
+        h = self.norm1(x)
+        q, k, v = self.qkv(h).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        p = self.attention_dropout if self.training else 0.0
+        att = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
+        mixed = self.out(att.transpose(1, 2).reshape(b, n, d))
+        if self.filter is not None:
+            mixed = (1.0 - self.mix) * mixed + self.mix * self.filter(h)
+        x = x + self.drop(mixed)
+        return x + self.drop(self.ffn(self.norm2(x)))
+
+
+class SequenceNetwork(nn.Module):
+    """Encodes left-padded item sequences; ``item_table`` gives the vectors every position is scored against."""
+
+    def __init__(self, n_items: int, cfg: SequentialConfig, features: ItemFeatures | None = None) -> None:
+        super().__init__()
+        if cfg.dim % cfg.heads:
+            raise ValueError(f"dim ({cfg.dim}) must be a multiple of heads ({cfg.heads})")
+        self.n_items = n_items
+        self.max_len = cfg.max_len
+        self.items = nn.Embedding(n_items + 1, cfg.dim, padding_idx=0)
+        self.positions = nn.Embedding(cfg.max_len, cfg.dim)
+        self.side: nn.EmbeddingBag | None = None
+        if features is not None and features.n_features:
+            self.side = nn.EmbeddingBag(features.n_features, cfg.dim, mode="mean")
+            self.register_buffer("feature_ids", torch.as_tensor(features.ids), persistent=True)
+            self.register_buffer("feature_offsets", torch.as_tensor(features.offsets[:-1]), persistent=True)
+        self.input_norm = nn.LayerNorm(cfg.dim)
+        self.input_drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
+        self.final_norm = nn.LayerNorm(cfg.dim)
+        self.apply(_init_weights)
+
+    def item_table(self) -> torch.Tensor:
+        """``(n_items + 1, dim)``: row 0 is the pad, row ``i + 1`` is item ``i``."""
+        table = self.items.weight
+        if self.side is not None:
+            side = self.side(self.feature_ids, self.feature_offsets)  # items without features get zeros
+            table = table + F.pad(side, (0, 0, 1, 0))
+        return table
+
+    def forward(self, seq: torch.Tensor, table: torch.Tensor | None = None) -> torch.Tensor:
+        """Hidden states ``(batch, length, dim)`` of left-padded sequences ``seq`` (0 = pad, item i = i + 1)."""
+        table = self.item_table() if table is None else table
+        valid = seq > 0
+        n = seq.shape[1]
+        start = n - valid.sum(dim=1, keepdim=True)
+        pos = (torch.arange(n, device=seq.device)[None, :] - start).clamp(min=0, max=self.max_len - 1)
+        x = self.input_drop(self.input_norm(table[seq] + self.positions(pos)))
+        causal = torch.ones(n, n, dtype=torch.bool, device=seq.device).tril()
+        eye = torch.eye(n, dtype=torch.bool, device=seq.device)
+        allowed = ((causal[None] & valid[:, None, :]) | eye[None])[:, None]  # pads attend to themselves only
+        for block in self.blocks:
+            x = block(x, allowed)
+        return self.final_norm(x)
+
+
+def _init_weights(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear | nn.Embedding | nn.EmbeddingBag):
+        nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+    if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+        with torch.no_grad():
+            module.weight[module.padding_idx].zero_()

@@ -1,0 +1,147 @@
+"""The sequence model behind the one recommender protocol.
+
+Fitting trains :class:`~shopguide.recommend.sequential.network.SequenceNetwork` on each shopper's
+time-ordered items. For serving, the item table is exported once as a float32 numpy matrix; a request
+encodes the shopper's latest ``max_len`` items (training sequence + the request's recent events, in
+order) with the small torch encoder and ranks the whole catalogue with one matrix-vector product.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from shopguide.data.dataset import Dataset
+from shopguide.errors import MissingDependencyError
+from shopguide.recommend.base import Recommender, strongest_action
+from shopguide.recommend.explain import Reason
+from shopguide.recommend.recent import RECENT_ITEMS, merge_sequence
+from shopguide.recommend.sequential.config import SequentialConfig
+
+log = logging.getLogger(__name__)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as err:  # pragma: no cover - torch is a declared dependency of the "deep" extra
+        raise MissingDependencyError("torch", "deep") from err
+    return torch
+
+
+class SequentialRecommender(Recommender):
+    """Next-item transformer (SASRec-style, full-softmax training, side information, causal filter).
+
+    ``config`` is a :class:`SequentialConfig`, a mapping of its fields, or a path to a YAML/JSON/TOML file.
+    ``checkpoint_dir`` keeps ``last.pt`` after every epoch; ``resume`` continues from it.
+    """
+
+    source = "sequential"
+
+    def __init__(
+        self,
+        *,
+        config: SequentialConfig | dict[str, Any] | str | None = None,
+        checkpoint_dir: str | None = None,
+        resume: bool = False,
+    ) -> None:
+        self.config = config
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.on_epoch: Callable[..., None] | None = None
+
+    def resolved_config(self) -> SequentialConfig:
+        if isinstance(self.config, SequentialConfig):
+            return self.config
+        if isinstance(self.config, str | Path):
+            return SequentialConfig.from_file(self.config)
+        return SequentialConfig.from_mapping(self.config)
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, dataset: Dataset) -> None:
+        torch = _torch()
+        from shopguide.recommend.sequential.features import item_features
+        from shopguide.recommend.sequential.network import SequenceNetwork
+        from shopguide.recommend.sequential.training import train_network
+
+        cfg = self.config_ = self.resolved_config()
+        torch.manual_seed(cfg.seed)
+        threads = torch.get_num_threads()
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        try:
+            features = item_features(dataset, min_items=cfg.min_feature_items) if cfg.side_info else None
+            net = SequenceNetwork(dataset.n_items, cfg, features)
+            sequences = self._training_sequences(dataset)
+            checkpoints = Path(self.checkpoint_dir) if self.checkpoint_dir else None
+            self.report_ = train_network(
+                net, sequences, cfg, checkpoint_dir=checkpoints, resume=self.resume, on_epoch=self.on_epoch
+            )
+        finally:
+            torch.set_num_threads(threads)
+        self._export(net.cpu().eval())  # torch is not needed again until the next fit
+
+    @staticmethod
+    def _training_sequences(dataset: Dataset) -> list[np.ndarray]:
+        seq = dataset.sequences
+        return [seq.indices[seq.indptr[u] : seq.indptr[u + 1]] for u in range(dataset.n_users)]
+
+    def _export(self, net) -> None:
+        """Keep what serving needs, as numpy: the item table and the encoder's weights (no torch after fit)."""
+        from shopguide.recommend.sequential.export import NumpyEncoder
+
+        torch = _torch()
+        with torch.inference_mode():
+            self.table_ = net.item_table().numpy().astype(np.float32, copy=True)
+        self.item_matrix_ = self.table_[1:]
+        self.encoder_ = NumpyEncoder.from_network(net)
+        seq = self.dataset_.sequences
+        self.seq_indptr_, self.seq_items_ = seq.indptr, seq.indices
+
+    # ------------------------------------------------------------------ scoring
+    def sequences_for(self, users: np.ndarray, history: sp.csr_matrix) -> list[np.ndarray]:
+        """Each row's item sequence: the shopper's training sequence, then the request's recent events in
+        order (or, without them, the history items it does not hold yet)."""
+        recent = RECENT_ITEMS.get()
+        out = []
+        for r, u in enumerate(users):
+            known = self.seq_items_[self.seq_indptr_[u] : self.seq_indptr_[u + 1]] if u >= 0 else self.seq_items_[:0]
+            if recent is not None and r < len(recent):
+                extra = recent[r]
+            else:
+                row = history.indices[history.indptr[r] : history.indptr[r + 1]]
+                extra = row[~np.isin(row, known)]
+            out.append(merge_sequence(known, extra)[-self.encoder_.max_len :])
+        return out
+
+    def encode(self, sequences: list[np.ndarray]) -> np.ndarray:
+        """``(len(sequences), dim)`` shopper vectors: the encoder's state after each sequence's last item."""
+        return self.encoder_(sequences, self.table_)
+
+    def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
+        self._check_fitted()
+        seqs = self.sequences_for(np.asarray(users), history)
+        scores = np.full((len(seqs), self.dataset_.n_items), -np.inf, dtype=np.float32)
+        rows = [r for r, s in enumerate(seqs) if len(s)]
+        if rows:
+            scores[rows] = self.encode([seqs[r] for r in rows]) @ self.item_matrix_.T
+        return scores
+
+    def _reason(self, actions: sp.csr_matrix, history: sp.csr_matrix, item: int) -> Reason:
+        """Name the history item whose learned vector is closest to the recommended one."""
+        hist_items = history.indices
+        if len(hist_items) == 0:
+            return Reason("similar_taste")
+        best = int(hist_items[np.argmax(self.item_matrix_[hist_items] @ self.item_matrix_[item])])
+        return Reason("because_you", **self.dataset_.item_names(best), action=strongest_action(actions, best))
+
+    # ------------------------------------------------------------------ persistence
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["on_epoch"] = None  # progress callbacks belong to the process that trained
+        return state

@@ -1,0 +1,268 @@
+"""Training loop of the sequence network: full-softmax cross-entropy at every position, early stopping on
+the held-out last item, checkpoints after every epoch, resumable, seeded, within a wall-clock budget.
+
+Batches group windows of similar length so that little time goes into padding, and only the non-pad
+positions reach the (items x positions) logits, which is where almost all the time goes.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from shopguide.errors import ConfigError
+from shopguide.recommend.sequential.config import SequentialConfig
+from shopguide.recommend.sequential.network import SequenceNetwork
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "last.pt"
+#: Config fields a checkpoint must share with the run that resumes it (the rest may change, e.g. max_epochs).
+ARCHITECTURE = ("max_len", "dim", "layers", "heads", "side_info", "min_feature_items", "filter_mix", "filter_window")
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    loss: float
+    seconds: float
+    ndcg10: float | None = None
+    hr10: float | None = None
+    best: bool = False
+
+
+@dataclass
+class TrainReport:
+    """What happened: per-epoch logs, the epoch whose weights were kept, why training stopped."""
+
+    epochs: list[EpochLog] = field(default_factory=list)
+    best_epoch: int = 0
+    best_ndcg10: float | None = None
+    stopped: str = ""
+    seconds: float = 0.0
+    resumed_from: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Early-stopping targets: for each held-out shopper, the input sequence and the item to find."""
+
+    inputs: list[np.ndarray]
+    targets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def split_last(sequences: Sequence[np.ndarray], min_length: int = 3) -> tuple[list[np.ndarray], Holdout]:
+    """Hold out the last item of every sequence with at least ``min_length`` items."""
+    train, inputs, targets = [], [], []
+    for seq in sequences:
+        if len(seq) >= min_length:
+            train.append(seq[:-1])
+            inputs.append(seq[:-1])
+            targets.append(seq[-1])
+        else:
+            train.append(seq)
+    return train, Holdout(inputs, np.asarray(targets, dtype=np.int64))
+
+
+def windows(sequences: Sequence[np.ndarray], max_len: int) -> list[np.ndarray]:
+    """Training windows of at most ``max_len + 1`` items; long sequences give several, newest first."""
+    out = []
+    for seq in sequences:
+        end = len(seq)
+        while end >= 2:
+            out.append(seq[max(0, end - max_len - 1) : end])
+            end -= max_len
+    return out
+
+
+def left_pad(seqs: Sequence[np.ndarray], width: int | None = None) -> torch.Tensor:
+    """Item indices -> a left-padded LongTensor of ids shifted by one (0 = pad); keeps the newest items."""
+    width = width or max((len(s) for s in seqs), default=1) or 1
+    out = np.zeros((len(seqs), width), dtype=np.int64)
+    for r, s in enumerate(seqs):
+        s = s[-width:]
+        if len(s):
+            out[r, width - len(s) :] = np.asarray(s) + 1
+    return torch.from_numpy(out)
+
+
+def batches(wins: list[np.ndarray], batch_size: int, rng: np.random.Generator) -> list[list[np.ndarray]]:
+    """Shuffled batches of windows of similar length (sorted by length with random tie-breaks)."""
+    order = np.lexsort((rng.random(len(wins)), [len(w) for w in wins]))
+    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(chunks)
+    return [[wins[k] for k in chunk] for chunk in chunks]
+
+
+def resolve_device(cfg: SequentialConfig) -> torch.device:
+    if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ConfigError("device 'cuda' was asked for but torch sees no CUDA device")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+@torch.inference_mode()
+def holdout_metrics(net: SequenceNetwork, holdout: Holdout, batch_size: int = 1024) -> tuple[float, float]:
+    """NDCG@10 and HR@10 of the held-out items, full ranking, input items masked."""
+    net.eval()
+    device = next(net.parameters()).device
+    table = net.item_table()
+    ranks = []
+    for start in range(0, len(holdout), batch_size):
+        inputs = holdout.inputs[start : start + batch_size]
+        seq = left_pad(inputs, net.max_len).to(device)
+        scores = net(seq, table)[:, -1] @ table[1:].T
+        rows = torch.repeat_interleave(torch.arange(len(inputs)), torch.tensor([len(s) for s in inputs]))
+        cols = torch.from_numpy(np.concatenate(inputs)) if len(rows) else torch.zeros(0, dtype=torch.long)
+        target = torch.from_numpy(holdout.targets[start : start + batch_size]).to(device)
+        mine = scores.gather(1, target[:, None]).clone()
+        scores[rows.to(device), cols.to(device)] = -torch.inf
+        ranks.append((scores > mine).sum(dim=1).cpu().numpy())
+    rank = np.concatenate(ranks) if ranks else np.zeros(0)
+    hit = rank < 10
+    ndcg = np.where(hit, 1.0 / np.log2(rank + 2.0), 0.0)
+    return float(ndcg.mean()) if len(rank) else 0.0, float(hit.mean()) if len(rank) else 0.0
+
+
+def train_network(
+    net: SequenceNetwork,
+    sequences: Sequence[np.ndarray],
+    cfg: SequentialConfig,
+    *,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
+    on_epoch: Callable[[EpochLog, int], None] | None = None,
+) -> TrainReport:
+    """Train ``net`` in place on item-index ``sequences``; keep the weights of the best validation epoch.
+
+    With ``cfg.validation == "last"`` each sequence of 3+ items gives its last item to early stopping and
+    never trains on it. ``checkpoint_dir`` receives ``last.pt`` after every epoch; ``resume`` continues
+    from it (same config and catalogue size required). ``on_epoch(log, max_epochs)`` reports progress.
+    """
+    started = time.perf_counter()
+    device = resolve_device(cfg)
+    net.to(device)
+    if cfg.validation == "last":
+        train_seqs, holdout = split_last(sequences)
+    else:
+        train_seqs, holdout = list(sequences), Holdout([], np.zeros(0, dtype=np.int64))
+    wins = windows(train_seqs, cfg.max_len)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng = np.random.default_rng(cfg.seed)
+    report = TrainReport()
+    best_state = copy.deepcopy(net.state_dict())
+    best, bad_epochs, first_epoch = -1.0, 0, 1
+    path = checkpoint_dir / CHECKPOINT if checkpoint_dir else None
+    if resume and path is not None and path.is_file():
+        state = _load_checkpoint(path, cfg, net)
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        best_state, best, bad_epochs = state["best_state"], state["best"], state["bad_epochs"]
+        report = TrainReport(**{**state["report"], "epochs": [EpochLog(**e) for e in state["report"]["epochs"]]})
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        first_epoch = report.resumed_from = state["epoch"] + 1
+    if not wins:
+        report.stopped = "no sequence with two or more items to learn from"
+    for epoch in range(first_epoch, cfg.max_epochs + 1) if wins else ():
+        tick = time.perf_counter()
+        loss = _one_epoch(net, optimizer, batches(wins, cfg.batch_size, rng), cfg, device)
+        entry = EpochLog(epoch, loss, 0.0)
+        if len(holdout):
+            entry.ndcg10, entry.hr10 = holdout_metrics(net, holdout)
+            entry.best = entry.ndcg10 > best
+        else:
+            entry.best = True  # nothing to validate on: the last epoch is the best
+        if entry.best:
+            best, bad_epochs, report.best_epoch = entry.ndcg10 or 0.0, 0, epoch
+            report.best_ndcg10 = entry.ndcg10
+            best_state = copy.deepcopy(net.state_dict())
+        else:
+            bad_epochs += 1
+        entry.seconds = time.perf_counter() - tick
+        report.epochs.append(entry)
+        log.info("epoch", extra={k: v for k, v in asdict(entry).items() if v is not None})
+        if on_epoch is not None:
+            on_epoch(entry, cfg.max_epochs)
+        elapsed_minutes = (time.perf_counter() - started) / 60
+        if bad_epochs >= cfg.patience:
+            report.stopped = f"no better validation NDCG@10 for {cfg.patience} epochs"
+        elif elapsed_minutes >= cfg.max_minutes:
+            report.stopped = f"time budget of {cfg.max_minutes:g} minutes used"
+        if path is not None:
+            _save_checkpoint(path, net, optimizer, cfg, epoch, best_state, best, bad_epochs, report, rng)
+        if report.stopped:
+            break
+    else:
+        report.stopped = report.stopped or f"reached max_epochs={cfg.max_epochs}"
+    net.load_state_dict(best_state)
+    net.eval()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _one_epoch(net, optimizer, batch_list, cfg: SequentialConfig, device) -> float:
+    net.train()
+    total, count = 0.0, 0
+    for batch in batch_list:
+        seq = left_pad(batch).to(device)
+        inputs, targets = seq[:, :-1], seq[:, 1:]
+        keep = (inputs > 0) & (targets > 0)
+        table = net.item_table()
+        hidden = net(inputs, table)[keep]
+        logits = hidden @ table[1:].T
+        loss = F.cross_entropy(logits, targets[keep] - 1, label_smoothing=cfg.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(hidden)
+        count += len(hidden)
+    return total / max(count, 1)
+
+
+def _save_checkpoint(path: Path, net, optimizer, cfg, epoch, best_state, best, bad_epochs, report, rng) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "config": cfg.model_dump(),
+            "n_items": net.n_items,
+            "epoch": epoch,
+            "model": net.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "best_state": best_state,
+            "best": best,
+            "bad_epochs": bad_epochs,
+            "report": report.to_dict(),
+            "numpy_rng": rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def _load_checkpoint(path: Path, cfg: SequentialConfig, net: SequenceNetwork) -> dict:
+    state = torch.load(path, map_location=next(net.parameters()).device, weights_only=False)
+    saved = state.get("config", {})
+    changed = [k for k in ARCHITECTURE if saved.get(k) != getattr(cfg, k)]
+    if changed:
+        raise ConfigError(f"{path} was trained with other {', '.join(changed)}; resume needs the same architecture")
+    if state.get("n_items") != net.n_items:
+        raise ConfigError(f"{path} is for {state.get('n_items')} items, the data has {net.n_items}")
+    return state
