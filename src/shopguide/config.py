@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     startup_model: str = Field(default="fallback", description="Model trained at start-up when none exists.")
     deadline_ms: float = Field(default=100.0, gt=0, description="Per-request deadline for recommendations.")
     max_in_flight: int = Field(default=64, ge=1, description="Requests in flight beyond which the service sheds load.")
+    shed_wait_ms: float = Field(
+        default=50.0,
+        ge=0,
+        description="Shed a request (503 + Retry-After) when its estimated wait, requests in flight x recent mean "
+        "service time of this worker, exceeds this many ms; 0 turns it off (max_in_flight still applies).",
+    )
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
     max_event_batch: int = Field(default=1000, ge=1, description="Most events accepted in one POST.")
     train_product_tagger: bool = Field(

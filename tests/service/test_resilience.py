@@ -22,6 +22,7 @@ from shopguide.errors import StoreError
 from shopguide.recommend.bundle import BundleStore
 from shopguide.service.app import create_app
 from shopguide.service.models import ModelHolder
+from shopguide.service.resilience import LoadShedder
 from shopguide.service.state import ServiceState
 from shopguide.store import open_store
 
@@ -226,3 +227,125 @@ def test_not_ready_when_the_store_fails(svc: Service, monkeypatch: pytest.Monkey
     assert response.json()["status"] == "unavailable"
     assert "database is locked" in response.json()["detail"]
     assert svc.client.get("/health/live").status_code == 200
+
+
+# ---------------------------------------------------------------------------- admission by queueing delay
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Held:
+    """An ASGI app whose requests (health checks aside) stay in flight until the test releases them."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not scope["path"].startswith("/health"):
+            await self.release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _shedder(max_wait: float, *, max_in_flight: int = 64) -> tuple[LoadShedder, Held, Clock]:
+    inner, clock = Held(), Clock()
+    return LoadShedder(inner, max_in_flight=max_in_flight, max_wait=max_wait, clock=clock), inner, clock
+
+
+async def _get(app, path: str = "/v1/users/u/recommendations") -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shopguide") as client:
+        return await client.get(path)
+
+
+def test_service_time_is_the_interval_between_completions_under_load() -> None:
+    shedder, inner, clock = _shedder(0.05)
+
+    async def scenario() -> None:
+        inner.release.set()
+        clock.now = 0.0
+        await _get(shedder)  # alone: start 0, done 0 -> first sample 0 keeps the average unset
+        assert shedder.service_time == 0.0
+        first = asyncio.create_task(_get(shedder))
+        inner.release.clear()
+        await asyncio.sleep(0)
+        clock.now = 0.010
+        inner.release.set()
+        await first
+        assert shedder.service_time == pytest.approx(0.010)
+
+    asyncio.run(scenario())
+
+
+def test_requests_are_shed_when_the_estimated_wait_exceeds_the_budget() -> None:
+    shedder, inner, _ = _shedder(0.05)
+    shedder.service_time = 0.020  # 20 ms per request measured recently
+
+    async def scenario() -> tuple[int, httpx.Response, list[httpx.Response], httpx.Response]:
+        held = [asyncio.create_task(_get(shedder)) for _ in range(3)]
+        while shedder.in_flight < 3:
+            await asyncio.sleep(0)
+        # 3 in flight x 20 ms = 60 ms ahead of the next request: over the 50 ms budget
+        shed = await asyncio.wait_for(_get(shedder), 5)  # a request that is let in would hang: fail instead
+        health = await _get(shedder, "/health/live")
+        inner.release.set()
+        done = await asyncio.gather(*held)
+        return shedder.in_flight, shed, done, health
+
+    in_flight, shed, done, health = asyncio.run(scenario())
+    assert shed.status_code == 503
+    assert shed.headers["retry-after"] == "1"
+    assert shed.json()["error"] == "overloaded"
+    assert "estimated wait 60 ms exceeds 50 ms" in shed.json()["detail"]
+    assert [r.status_code for r in done] == [200, 200, 200]
+    assert health.status_code == 200, "health endpoints are never shed"
+    assert shedder.shed == 1
+    assert in_flight == 0
+
+
+def test_requests_within_the_wait_budget_are_admitted() -> None:
+    shedder, inner, _ = _shedder(0.05)
+    shedder.service_time = 0.020
+
+    async def scenario() -> list[int]:
+        held = [asyncio.create_task(_get(shedder)) for _ in range(2)]
+        while shedder.in_flight < 2:
+            await asyncio.sleep(0)
+        third = asyncio.create_task(_get(shedder))  # 2 x 20 ms = 40 ms: within 50 ms
+        while shedder.in_flight < 3:
+            await asyncio.sleep(0)
+        inner.release.set()
+        return [r.status_code for r in await asyncio.gather(*held, third)]
+
+    assert asyncio.run(scenario()) == [200, 200, 200]
+    assert shedder.shed == 0
+
+
+def test_a_zero_wait_budget_turns_wait_shedding_off_but_keeps_max_in_flight() -> None:
+    shedder, inner, _ = _shedder(0.0, max_in_flight=3)
+    shedder.service_time = 10.0  # any estimate is acceptable without a budget
+
+    async def scenario() -> list[int]:
+        held = [asyncio.create_task(_get(shedder)) for _ in range(3)]
+        while shedder.in_flight < 3:
+            await asyncio.sleep(0)
+        fourth = await asyncio.wait_for(_get(shedder), 5)
+        inner.release.set()
+        return [r.status_code for r in await asyncio.gather(*held)] + [fourth.status_code]
+
+    assert asyncio.run(scenario()) == [200, 200, 200, 503]
+
+
+def test_the_wait_budget_comes_from_settings_and_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shopguide.config import Settings
+
+    monkeypatch.setenv("SHOPGUIDE_SHED_WAIT_MS", "25")
+    assert Settings(_env_file=None).shed_wait_ms == 25.0
+    app = create_app(Settings(_env_file=None, shed_wait_ms=30))
+    shedder = next(m for m in app.user_middleware if m.cls is LoadShedder)
+    assert shedder.kwargs["max_wait"] == pytest.approx(0.030)

@@ -143,6 +143,15 @@ class StoreContract:
         assert store.recent_events("u1", limit=0) == []
         assert store.recent_events("nobody") == []
 
+    def test_recent_actions_are_the_recent_events_items_and_types(self, store: Store) -> None:
+        store.add_events([event("u1", "a", 1.0), event("u1", "b", 3.0, "purchase"), event("u2", "x", 9.0)])
+        store.add_events([event("u1", "c", 3.0), event("u1", "d", 2.0, "cart")])
+        expected = [(e.item, e.type.value) for e in store.recent_events("u1")]
+        assert store.recent_actions("u1") == expected == [("c", "click"), ("b", "purchase"), ("d", "cart"), ("a", "click")]
+        assert store.recent_actions("u1", limit=2) == expected[:2]
+        assert store.recent_actions("u1", limit=0) == []
+        assert store.recent_actions("nobody") == []
+
     def test_stats_counts_event_types(self, filled: Store) -> None:
         stats = filled.stats()
         assert (stats["items"], stats["users"], stats["events"]) == (3, 2, 3)

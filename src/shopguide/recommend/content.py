@@ -16,6 +16,7 @@ from shopguide.data.dataset import Dataset
 from shopguide.data.schema import Item
 from shopguide.recommend.base import Recommender, shared_traits
 from shopguide.recommend.explain import Reason
+from shopguide.recommend.similarity import binarize
 from shopguide.text.tokenize import Tokenizer
 
 
@@ -70,10 +71,7 @@ class ContentTfidf(Recommender):
         return normalize(self.vectorizer_.transform(items)).astype(np.float32)
 
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
-        h = history.astype(np.float32)
-        if self.binary:
-            h = h.copy()
-            h.data[:] = 1.0
+        h = binarize(history) if self.binary else history.astype(np.float32)
         profile = _normalize_rows(h @ self.item_vectors_)  # sklearn's normalize validates: too slow per request
         scores = (profile @ self.item_vectors_t_).toarray().astype(np.float32)
         return np.where(scores > 0, scores, -np.inf)

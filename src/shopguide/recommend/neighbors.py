@@ -14,18 +14,13 @@ from shopguide.data.dataset import Dataset
 from shopguide.recommend.base import Recommender, strongest_action
 from shopguide.recommend.explain import Reason
 from shopguide.recommend.similarity import (
+    binarize,
     knn_similarity,
     row_stats,
     similarity_block,
     topk_rows,
     weight_rows,
 )
-
-
-def _binarize(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    out = matrix.copy().astype(np.float32)
-    out.data[:] = 1.0
-    return out
 
 
 class ItemKNN(Recommender):
@@ -53,7 +48,7 @@ class ItemKNN(Recommender):
         self.recent = recent
 
     def _fit(self, dataset: Dataset) -> None:
-        matrix = _binarize(dataset.matrix) if self.binary else dataset.matrix
+        matrix = binarize(dataset.matrix) if self.binary else dataset.matrix
         item_vectors = weight_rows(matrix.T.tocsr(), self.weighting)
         self.neighbors_ = knn_similarity(item_vectors, similarity=self.similarity, k=self.k, shrinkage=self.shrinkage)
         if self.normalize:  # optional: each item's neighbour weights sum to 1 (off by default: worse on ML and Beauty)
@@ -62,7 +57,7 @@ class ItemKNN(Recommender):
         self.neighbors_csc_ = self.neighbors_.tocsc()
 
     def _prepare(self, history: sp.csr_matrix) -> sp.csr_matrix:
-        return _binarize(history) if self.binary else history
+        return binarize(history) if self.binary else history
 
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         h = self._prepare(history)
@@ -115,14 +110,14 @@ class UserKNN(Recommender):
         self.binary = binary
 
     def _fit(self, dataset: Dataset) -> None:
-        matrix = _binarize(dataset.matrix) if self.binary else dataset.matrix
+        matrix = binarize(dataset.matrix) if self.binary else dataset.matrix
         self.user_vectors_ = weight_rows(matrix, self.weighting)
         self.user_mean_, self.user_scale_ = row_stats(self.user_vectors_, self.similarity)
         self.user_vectors_t_ = self.user_vectors_.T.tocsr()
         self.ratings_ = matrix
 
     def _neighbours(self, users: np.ndarray, history: sp.csr_matrix) -> sp.csr_matrix:
-        h = _binarize(history) if self.binary else history.astype(np.float32)
+        h = binarize(history) if self.binary else history.astype(np.float32)
         if self.weighting != "none":  # weight the query like the training rows: reuse the item IDF
             idf = _column_idf(self.ratings_)
             h = (h @ sp.diags(idf)).tocsr().astype(np.float32)

@@ -17,6 +17,14 @@ SIMILARITIES = ("cosine", "pearson")
 WEIGHTINGS = ("none", "idf", "bm25")
 
 
+def binarize(matrix: sp.csr_matrix | sp.spmatrix) -> sp.csr_matrix:
+    """A float32 CSR copy with every stored value set to 1 (one construction: this is on the request path)."""
+    matrix = matrix.tocsr()
+    return sp.csr_matrix(
+        (np.ones(len(matrix.data), dtype=np.float32), matrix.indices.copy(), matrix.indptr.copy()), shape=matrix.shape
+    )
+
+
 def weight_rows(matrix: sp.csr_matrix, weighting: str, *, bm25_k1: float = 1.2, bm25_b: float = 0.75) -> sp.csr_matrix:
     """Re-weight a (vectors x features) matrix: features seen in many vectors count less (IDF / BM25)."""
     if weighting == "none":

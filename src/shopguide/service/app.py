@@ -4,12 +4,10 @@ the model (no import-time side effects, house rule 5)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from shopguide import __version__
 from shopguide.config import Settings
@@ -46,21 +44,12 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     )
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "unmatched")
-        metrics.REQUESTS.labels(label, request.method, str(response.status_code)).inc()
-        metrics.LATENCY.labels(label).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(metrics.RequestMetrics)
     for module in (health, recommend, discover, items, events, admin, dashboard, chat, web):
         app.include_router(module.router)
     # outermost first: shedding happens before anything else is spent on a request
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight)
+    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight, max_wait=settings.shed_wait_ms / 1000)
     return app
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("shopguide_requests_total", "HTTP requests", ["route", "method", "status"])
 LATENCY = Histogram(
@@ -30,3 +32,32 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class RequestMetrics:
+    """ASGI middleware: count requests by route, method and status, and observe their latency.
+
+    Plain ASGI rather than ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs the
+    response through an extra task and memory stream, which cost about 0.1 ms on every request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_status)
+        label = getattr(scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(label, scope["method"], str(status)).inc()
+        LATENCY.labels(label).observe(time.perf_counter() - started)

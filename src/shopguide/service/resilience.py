@@ -1,13 +1,15 @@
 """Resilience: load shedding, request-body limits and per-request deadlines.
 
-Load shedding answers 503 with ``Retry-After`` at once when too many requests are in flight, instead
-of queueing them until every request is late. Health endpoints are never shed.
+Load shedding answers 503 with ``Retry-After`` at once when too many requests are in flight or when
+the estimated queueing delay exceeds its budget, instead of queueing them until every request is late.
+Health endpoints are never shed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -48,34 +50,78 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
 
 
 class LoadShedder:
-    """ASGI middleware: at most ``max_in_flight`` requests at once; the rest get 503 immediately."""
+    """ASGI middleware: admit a request only while the service can still start it in time; else 503 at once.
 
-    def __init__(self, app: ASGIApp, max_in_flight: int = 64, retry_after: int = 1) -> None:
+    Two limits, each answered with 503 + ``Retry-After``: at most ``max_in_flight`` requests at once,
+    and (when ``max_wait`` > 0 seconds) no request whose estimated wait, requests in flight x recent mean
+    service time, exceeds ``max_wait``. The service time is the moving average (weight ``alpha``) of the
+    interval from the later of a request's start and the previous completion to its completion: under
+    load, completions come one service time apart however many requests share the worker. ``clock`` is
+    injectable for tests.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_in_flight: int = 64,
+        retry_after: int = 1,
+        max_wait: float = 0.0,
+        alpha: float = 0.1,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.app = app
         self.max_in_flight = max_in_flight
         self.retry_after = retry_after
+        self.max_wait = max_wait
+        self.alpha = alpha
+        self.clock = clock
         self.in_flight = 0
         self.shed = 0
+        self.service_time = 0.0  # seconds; 0 until a request has completed
+        self._last_done = float("-inf")
+
+    @property
+    def estimated_wait(self) -> float:
+        """Seconds a request admitted now would wait for the ones in flight (in flight x service time)."""
+        return self.in_flight * self.service_time
+
+    def _overloaded(self) -> str | None:
+        if self.in_flight >= self.max_in_flight:
+            return "too many requests in flight; retry shortly"
+        if self.max_wait > 0 and self.estimated_wait > self.max_wait:
+            return f"estimated wait {self.estimated_wait * 1000:.0f} ms exceeds {self.max_wait * 1000:.0f} ms; retry shortly"
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.max_in_flight:
+        detail = self._overloaded()
+        if detail is not None:
             self.shed += 1
             REQUESTS.labels("shed", scope.get("method", "GET"), "503").inc()
             await _send_json(
                 send,
                 503,
-                {"error": "overloaded", "detail": "too many requests in flight; retry shortly"},
+                {"error": "overloaded", "detail": detail},
                 [(b"retry-after", str(self.retry_after).encode())],
             )
             return
         self.in_flight += 1
+        started = self.clock()
         try:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+            self._completed(started)
+
+    def _completed(self, started: float) -> None:
+        done = self.clock()
+        sample = done - max(started, self._last_done)
+        self._last_done = done
+        self.service_time = (
+            sample if self.service_time == 0 else self.service_time + self.alpha * (sample - self.service_time)
+        )
 
 
 class BodyLimit:

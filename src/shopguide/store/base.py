@@ -101,6 +101,11 @@ class Store(Protocol):
         """The user's last ``limit`` events, newest first (one indexed query)."""
         ...
 
+    def recent_actions(self, user: str, limit: int = 20) -> list[tuple[str, str]]:
+        """``(item, event type)`` of the user's last ``limit`` events, newest first: the request path's
+        lighter ``recent_events`` (backends may answer it with a narrower query)."""
+        return [(ev.item, ev.type.value) for ev in self.recent_events(user, limit)]
+
     def count_events(self) -> int:
         """The number of stored events."""
         ...

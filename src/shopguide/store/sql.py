@@ -38,6 +38,13 @@ ITEMS, USERS, EVENTS, SESSIONS = (_TABLES[n] for n in ("items", "users", "events
 _INSERTS: dict[str, Callable[[sa.Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _TYPE_CODE: dict[str, int] = {t.value: i for i, t in enumerate(EVENT_TYPES)}
 _EVENT_ORDER = (EVENTS.c.ts, EVENTS.c.seq)
+#: Built once: the request path runs it on every recommendation (SQLAlchemy then reuses its compiled form).
+_RECENT_ACTIONS = (
+    sa.select(EVENTS.c.item_id, EVENTS.c.type)
+    .where(EVENTS.c.user_id == sa.bindparam("user"))
+    .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
+    .limit(sa.bindparam("limit"))
+)
 
 
 def _dumps(value: Any) -> str:
@@ -289,6 +296,12 @@ class SqlStore(Store):
         )
         with self._read() as conn:
             return [_row_event(row) for row in conn.execute(query)]
+
+    def recent_actions(self, user: str, limit: int = 20) -> list[tuple[str, str]]:
+        if limit <= 0:
+            return []
+        with self._read() as conn:
+            return [(row[0], row[1]) for row in conn.execute(_RECENT_ACTIONS, {"user": user, "limit": limit})]
 
     def count_events(self) -> int:
         with self._read() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -29,6 +30,12 @@ RECENT_EVENTS = 20
 _RERANKER = ContextReranker()
 
 
+@lru_cache(maxsize=8192)
+def _text(reason: Reason, lang: str) -> str:
+    """A reason's sentence; reasons repeat across requests (frozen, hashable), so their text is cached."""
+    return reason.text(lang)
+
+
 def present(served: Served | None, recs: list[Recommendation], lang: str) -> list[RecommendedItem]:
     """Attach catalog facts (from the model that produced the answer, even if a swap happened since)."""
     data = served.model.dataset_ if served else None
@@ -46,8 +53,8 @@ def present(served: Served | None, recs: list[Recommendation], lang: str) -> lis
                 brand=meta.brand if meta else None,
                 score=round(float(rec.score), 6),
                 source=rec.source,
-                reason=rec.reason.text(lang),
-                reasons={"en": rec.reason.text("en"), "zh": rec.reason.text("zh")},
+                reason=_text(rec.reason, lang),
+                reasons={"en": _text(rec.reason, "en"), "zh": _text(rec.reason, "zh")},
             )
         )
     return out
@@ -121,10 +128,9 @@ async def recommendations(
     def work() -> list[Recommendation]:
         if served is None:
             raise NotFoundError("no model loaded")
-        recent = state.store.recent_events(user_id, limit=RECENT_EVENTS)
-        history = [(ev.item, ev.type.value) for ev in reversed(recent)]
-        recs = served.model.recommend(user_id, n, exclude=blocked, categories=category, history=history)
-        return with_context(served, recs, ctx, n, blocked | {ev.item for ev in recent}, category)
+        recent = state.store.recent_actions(user_id, limit=RECENT_EVENTS)
+        recs = served.model.recommend(user_id, n, exclude=blocked, categories=category, history=recent[::-1])
+        return with_context(served, recs, ctx, n, blocked | {item for item, _ in recent}, category)
 
     try:
         recs = await run_with_deadline(work, state.settings.deadline_ms / 1000)
