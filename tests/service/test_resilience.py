@@ -349,3 +349,5 @@ def test_the_wait_budget_comes_from_settings_and_the_environment(monkeypatch: py
     app = create_app(Settings(_env_file=None, shed_wait_ms=30))
     shedder = next(m for m in app.user_middleware if m.cls is LoadShedder)
     assert shedder.kwargs["max_wait"] == pytest.approx(0.030)
+    monkeypatch.delenv("SHOPGUIDE_SHED_WAIT_MS")
+    assert Settings(_env_file=None, deadline_ms=80).shed_wait_seconds == pytest.approx(0.040)  # half the deadline

@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         app.include_router(module.router)
     # outermost first: shedding happens before anything else is spent on a request
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight, max_wait=settings.shed_wait_ms / 1000)
+    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight, max_wait=settings.shed_wait_seconds)
     return app
 
 

@@ -2,7 +2,7 @@
 
 Load shedding answers 503 with ``Retry-After`` at once when too many requests are in flight or when
 the estimated queueing delay exceeds its budget, instead of queueing them until every request is late.
-Health endpoints are never shed.
+Health, metrics and admin endpoints are never shed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shopguide.service.metrics import REQUESTS
 
 T = TypeVar("T")
-EXEMPT_PREFIXES = ("/health", "/metrics")
+#: Never shed (and not timed for shedding): probes, metrics and the operators' admin API.
+EXEMPT_PREFIXES = ("/health", "/metrics", "/v1/admin")
 
 
 class DeadlineExceeded(Exception):
