@@ -28,6 +28,7 @@ from shopguide.data.loaders import load
 from shopguide.evaluate.protocols import loo_protocol
 from shopguide.evaluate.runner import evaluate
 from shopguide.recommend.composite import minmax_rows
+from shopguide.recommend.linear import EASE
 from shopguide.recommend.neighbors import ItemKNN
 from shopguide.recommend.recent import RECENT_ITEMS
 from shopguide.recommend.sequential.config import SequentialConfig
@@ -79,19 +80,22 @@ class Blend:
         return total
 
 
-def blend_with_item_knn(model: SequentialRecommender, task, console) -> dict:
-    """Pick the item-kNN weight on the validation task (never on test), then score test once."""
-    knn = ItemKNN().fit(task.train)
+def blend_with_classic(model: SequentialRecommender, task, console) -> dict:
+    """Pick a classic partner (item-kNN or EASE, shipped defaults) and its weight on the validation task
+    (never on test), then score test once with the pick."""
+    partners = {"item_knn": ItemKNN().fit(task.train), "ease": EASE().fit(task.train)}
     train_seqs = {u: task.train.sequence(u) for u in task.validation.users}
-    best_w, best = 0.0, -1.0
-    for w in (0.0, 0.1, 0.2, 0.3, 0.5, 0.8):
-        blend = Blend([(model, 1.0), (knn, w)], validation_sequences=train_seqs)
-        valid = evaluate(blend, task.validation, ks=(10,), fit=False).metrics["NDCG@10"]
-        console.print(f"  blend item_knn weight {w}: valid NDCG@10 {valid:.4f}")
-        if valid > best:
-            best_w, best = w, valid
-    result = evaluate(Blend([(model, 1.0), (knn, best_w)]), task, ks=(10, 20), fit=False)
-    return {"item_knn_weight": best_w, "valid_ndcg10": best, **{m: result.metrics[m] for m in METRICS}}
+    best_pick, best = ("item_knn", 0.0), -1.0
+    for name, partner in partners.items():
+        for w in (0.0, 0.05, 0.1, 0.2, 0.3) if name == "item_knn" else (0.05, 0.1, 0.2, 0.3):
+            blend = Blend([(model, 1.0), (partner, w)], validation_sequences=train_seqs)
+            valid = evaluate(blend, task.validation, ks=(10,), fit=False).metrics["NDCG@10"]
+            console.print(f"  blend {name} weight {w}: valid NDCG@10 {valid:.4f}")
+            if valid > best:
+                best_pick, best = (name, w), valid
+    name, w = best_pick
+    result = evaluate(Blend([(model, 1.0), (partners[name], w)]), task, ks=(10, 20), fit=False)
+    return {"partner": name, "weight": w, "valid_ndcg10": best, **{m: result.metrics[m] for m in METRICS}}
 
 
 def latency_ms(model: SequentialRecommender, task, n: int = 500) -> dict[str, float]:
@@ -117,6 +121,7 @@ def main() -> None:
     parser.add_argument("--tag", default="sequential_beauty")
     parser.add_argument("--blend", action="store_true", help="also blend with item-kNN (weight tuned on validation)")
     parser.add_argument("--save", default=None, help="save each seed's model under this folder")
+    parser.add_argument("--load", default=None, help="evaluate models saved by --save instead of training")
     args = parser.parse_args()
     console = Console()
     data = load("amazon", data_dir("amazon-beauty")).to_dataset()
@@ -144,13 +149,16 @@ def main() -> None:
 
             model.on_epoch = on_epoch
             started = time.perf_counter()
-            model.fit(task.history_data)  # validation="last" holds out each user's second-last item
-            fit_seconds = time.perf_counter() - started
+            if args.load:
+                model = SequentialRecommender.load(f"{args.load}/seed{seed}")
+            else:
+                model.fit(task.history_data)  # validation="last" holds out each user's second-last item
+            fit_seconds = time.perf_counter() - started if not args.load else model.report_.seconds
         result = evaluate(model, task, ks=(10, 20), fit=False)
         lat = latency_ms(model, task)
         if args.save:
             model.save(f"{args.save}/seed{seed}")
-        blend = blend_with_item_knn(model, task, console) if args.blend else None
+        blend = blend_with_classic(model, task, console) if args.blend else None
         run = {
             "seed": seed,
             **{m: result.metrics[m] for m in METRICS},
@@ -161,6 +169,7 @@ def main() -> None:
             "valid_ndcg10": model.report_.best_ndcg10,
             "latency_ms": lat,
             "blend": blend,
+            "config": model.config_.model_dump(),
         }
         runs.append(run)
         console.print(
@@ -170,7 +179,9 @@ def main() -> None:
         )
         if blend:
             console.print(
-                "  + item_knn: " + " ".join(f"{m} {blend[m]:.4f}" for m in METRICS) + f" (w {blend['item_knn_weight']})"
+                "  + classic: "
+                + " ".join(f"{m} {blend[m]:.4f}" for m in METRICS)
+                + f" ({blend['partner']} w {blend['weight']})"
             )
     summary = {
         m: {"mean": statistics.fmean(r[m] for r in runs), "std": statistics.pstdev(r[m] for r in runs)} for m in METRICS

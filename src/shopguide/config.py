@@ -37,19 +37,19 @@ class Settings(BaseSettings):
     startup_model: str = Field(default="fallback", description="Model trained at start-up when none exists.")
     deadline_ms: float = Field(default=100.0, gt=0, description="Per-request deadline for recommendations.")
     max_in_flight: int = Field(default=64, ge=1, description="Requests in flight beyond which the service sheds load.")
-    shed_wait_ms: float | None = Field(
-        default=None,
+    shed_wait_ms: float = Field(
+        default=0.0,
         ge=0,
-        description="Shed a request (503 + Retry-After) when its estimated wait, requests in flight x recent mean "
-        "service time of this worker, exceeds this many ms; default half of deadline_ms; 0 turns it off "
-        "(max_in_flight still applies).",
+        description="Also shed a request (503 + Retry-After) when its estimated wait, requests in flight x recent "
+        "mean service time of this worker, exceeds this many ms; 0 (default) turns this off and only max_in_flight "
+        "applies. Measured trade-off in benchmarks/RESULTS.md section 8: lower p99 under overload, 503s during "
+        "model swaps.",
     )
 
     @property
     def shed_wait_seconds(self) -> float:
-        """The queueing budget in seconds (half the recommendation deadline unless set)."""
-        ms = self.shed_wait_ms if self.shed_wait_ms is not None else self.deadline_ms / 2
-        return ms / 1000
+        """The queueing budget in seconds (0: wait-based shedding off)."""
+        return self.shed_wait_ms / 1000
 
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
     max_event_batch: int = Field(default=1000, ge=1, description="Most events accepted in one POST.")

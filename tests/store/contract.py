@@ -147,7 +147,9 @@ class StoreContract:
         store.add_events([event("u1", "a", 1.0), event("u1", "b", 3.0, "purchase"), event("u2", "x", 9.0)])
         store.add_events([event("u1", "c", 3.0), event("u1", "d", 2.0, "cart")])
         expected = [(e.item, e.type.value) for e in store.recent_events("u1")]
-        assert store.recent_actions("u1") == expected == [("c", "click"), ("b", "purchase"), ("d", "cart"), ("a", "click")]
+        assert (
+            store.recent_actions("u1") == expected == [("c", "click"), ("b", "purchase"), ("d", "cart"), ("a", "click")]
+        )
         assert store.recent_actions("u1", limit=2) == expected[:2]
         assert store.recent_actions("u1", limit=0) == []
         assert store.recent_actions("nobody") == []

@@ -32,12 +32,16 @@ class SequentialConfig(BaseModel):
     side_info: bool = Field(True, description="Add brand / category / price-band / tag embeddings to each item.")
     min_feature_items: int = Field(2, ge=1, description="A side feature needs this many items to get an embedding.")
     filter_mix: float = Field(
-        0.0,
+        0.3,
         ge=0.0,
         le=1.0,
         description="Share of a causal low/high-frequency filter mixed into each attention layer (BSARec-style).",
     )
     filter_window: int = Field(3, ge=1, description="Window of the causal moving-average low-pass filter.")
+    contrastive_weight: float = Field(
+        0.0, ge=0.0, description="Weight of a DuoRec-style contrastive loss between two dropout views of each window."
+    )
+    contrastive_temperature: float = Field(0.2, gt=0.0)
     # training
     lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)

@@ -99,26 +99,30 @@ class NumpyEncoder:
         x = _layer_norm(table[ids] + self.positions[pos], *self.input_norm)
         allowed = (np.tril(np.ones((width, width), dtype=bool))[None] & valid[:, None, :]) | np.eye(width, dtype=bool)
         bias = np.where(allowed, 0.0, -np.inf).astype(np.float32)[:, None]  # (B, 1, L, L)
-        for block in self.blocks:
-            x = self._block(x, bias, block)
+        for k, block in enumerate(self.blocks):
+            x = self._block(x, bias, block, last_only=k == len(self.blocks) - 1)
         return _layer_norm(x[:, -1], *self.final_norm).astype(np.float32)
 
-    def _block(self, x: np.ndarray, bias: np.ndarray, w: BlockWeights) -> np.ndarray:
+    def _block(self, x: np.ndarray, bias: np.ndarray, w: BlockWeights, *, last_only: bool) -> np.ndarray:
+        """One block; with ``last_only`` only the last position's output is computed (all the caller reads)."""
         b, n, d = x.shape
         h = _layer_norm(x, *w.norm1)
         qkv = (h @ w.qkv[0].T + w.qkv[1]).reshape(b, n, 3, self.heads, d // self.heads).transpose(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
+        if last_only:
+            q, bias = q[:, :, -1:], bias[:, :, -1:]
         logits = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d // self.heads) + bias
         logits -= logits.max(axis=-1, keepdims=True)
         weights = np.exp(logits)
         weights /= weights.sum(axis=-1, keepdims=True)
-        att = (weights @ v).transpose(0, 2, 1, 3).reshape(b, n, d)
+        att = (weights @ v).transpose(0, 2, 1, 3).reshape(b, -1, d)
         mixed = att @ w.out[0].T + w.out[1]
         if w.beta is not None:
             csum = np.cumsum(h, axis=1)
             shifted = np.pad(csum, ((0, 0), (w.window, 0), (0, 0)))[:, :n]
             low = (csum - shifted) / w.window
-            mixed = (1.0 - w.mix) * mixed + w.mix * (low + w.beta * (h - low))
-        x = x + mixed
+            filtered = low + w.beta * (h - low)
+            mixed = (1.0 - w.mix) * mixed + w.mix * (filtered[:, -1:] if last_only else filtered)
+        x = (x[:, -1:] if last_only else x) + mixed
         f = _gelu(_layer_norm(x, *w.norm2) @ w.ffn1[0].T + w.ffn1[1]) @ w.ffn2[0].T + w.ffn2[1]
         return x + f

@@ -224,15 +224,33 @@ def _one_epoch(net, optimizer, batch_list, cfg: SequentialConfig, device) -> flo
         inputs, targets = seq[:, :-1], seq[:, 1:]
         keep = (inputs > 0) & (targets > 0)
         table = net.item_table()
-        hidden = net(inputs, table)[keep]
+        states = net(inputs, table)
+        hidden = states[keep]
         logits = hidden @ table[1:].T
         loss = F.cross_entropy(logits, targets[keep] - 1, label_smoothing=cfg.label_smoothing)
+        if cfg.contrastive_weight > 0 and len(batch) > 1:
+            loss = loss + cfg.contrastive_weight * contrastive_loss(
+                states[:, -1], net(inputs, table)[:, -1], targets[:, -1], cfg.contrastive_temperature
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         total += loss.item() * len(hidden)
         count += len(hidden)
     return total / max(count, 1)
+
+
+def contrastive_loss(first: torch.Tensor, second: torch.Tensor, target: torch.Tensor, temperature: float):
+    """InfoNCE between two dropout views of the same windows (DuoRec's unsupervised part, symmetric).
+
+    Other windows of the batch are the negatives, except those with the same next item (not negatives).
+    """
+    a, b = F.normalize(first, dim=-1), F.normalize(second, dim=-1)
+    sim = a @ b.T / temperature
+    same = (target[:, None] == target[None, :]) & ~torch.eye(len(target), dtype=torch.bool, device=sim.device)
+    sim = sim.masked_fill(same, -torch.inf)
+    labels = torch.arange(len(target), device=sim.device)
+    return (F.cross_entropy(sim, labels) + F.cross_entropy(sim.T, labels)) / 2
 
 
 def _save_checkpoint(path: Path, net, optimizer, cfg, epoch, best_state, best, bad_epochs, report, rng) -> None:
