@@ -170,6 +170,22 @@ def test_a_saved_model_answers_without_torch_state(order_model, tmp_path):
     assert loaded.recommend("visitor", 3, history=["x", "y"]) == order_model.recommend("visitor", 3, history=["x", "y"])
 
 
+def test_a_saved_model_loads_and_answers_where_torch_cannot_be_imported(order_model, tmp_path):
+    import subprocess
+    import sys
+
+    order_model.save(tmp_path / "m")
+    code = (
+        "import sys; sys.modules['torch'] = None\n"  # any `import torch` now raises ImportError
+        "from shopguide.recommend.sequential.recommender import SequentialRecommender\n"
+        f"m = SequentialRecommender.load({str(tmp_path / 'm')!r})\n"
+        "print(m.recommend('visitor', 1, history=['x', 'y'])[0].item)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "c"
+
+
 def test_it_joins_the_hybrid_and_the_fallback_chain():
     from shopguide.recommend.composite import FallbackChain, Hybrid
 

@@ -11,7 +11,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,37 +21,13 @@ import torch.nn.functional as F
 from shopguide.errors import ConfigError
 from shopguide.recommend.sequential.config import SequentialConfig
 from shopguide.recommend.sequential.network import SequenceNetwork
+from shopguide.recommend.sequential.report import EpochLog, TrainReport
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "last.pt"
 #: Config fields a checkpoint must share with the run that resumes it (the rest may change, e.g. max_epochs).
 ARCHITECTURE = ("max_len", "dim", "layers", "heads", "side_info", "min_feature_items", "filter_mix", "filter_window")
-
-
-@dataclass
-class EpochLog:
-    epoch: int
-    loss: float
-    seconds: float
-    ndcg10: float | None = None
-    hr10: float | None = None
-    best: bool = False
-
-
-@dataclass
-class TrainReport:
-    """What happened: per-epoch logs, the epoch whose weights were kept, why training stopped."""
-
-    epochs: list[EpochLog] = field(default_factory=list)
-    best_epoch: int = 0
-    best_ndcg10: float | None = None
-    stopped: str = ""
-    seconds: float = 0.0
-    resumed_from: int | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
