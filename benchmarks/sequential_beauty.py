@@ -30,7 +30,7 @@ from shopguide.evaluate.runner import evaluate
 from shopguide.recommend.composite import minmax_rows
 from shopguide.recommend.linear import EASE
 from shopguide.recommend.neighbors import ItemKNN
-from shopguide.recommend.recent import RECENT_ITEMS
+from shopguide.recommend.recent import RECENT_ITEMS, RecentItems
 from shopguide.recommend.sequential.config import SequentialConfig
 from shopguide.recommend.sequential.recommender import SequentialRecommender
 
@@ -68,7 +68,7 @@ class Blend:
                 continue
             if self.validation_sequences is not None and isinstance(model, SequentialRecommender):
                 # validation: the sequence model must not see the held-out item; feed the ordered train part
-                token = RECENT_ITEMS.set([self.validation_sequences[u] for u in users])
+                token = RECENT_ITEMS.set(RecentItems.of_indices([self.validation_sequences[u] for u in users]))
                 try:
                     part = minmax_rows(model.score(np.full(len(users), -1), history))
                 finally:

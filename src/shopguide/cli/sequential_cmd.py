@@ -10,11 +10,10 @@ import typer
 
 from shopguide.cli.common import HomeOpt, StoreOpt, console, handle_errors, parse_params, progress_bar, settings_from
 from shopguide.data.loaders import load
-from shopguide.errors import DataError
 from shopguide.recommend.bundle import BundleStore
 from shopguide.recommend.sequential.config import SequentialConfig
 from shopguide.recommend.sequential.recommender import SequentialRecommender
-from shopguide.store import open_store
+from shopguide.recommend.training import store_dataset
 
 
 def train_seq(
@@ -38,13 +37,7 @@ def train_seq(
         settings = settings_from(home, store)
         values = SequentialConfig.from_file(config).model_dump(exclude_unset=True) if config else {}
         cfg = SequentialConfig.from_mapping({**values, **parse_params(set_)}, source=str(config or "--set"))
-        if data_dir is not None:
-            data = load(fmt, data_dir).to_dataset()
-        else:
-            with open_store(settings.resolved_store_url) as st:
-                data = st.load_dataset(event_weights=settings.event_weights)
-        if len(data) == 0:
-            raise DataError("no events to train on; import data first (shopguide import)")
+        data = load(fmt, data_dir).to_dataset() if data_dir is not None else store_dataset(settings)
         folder = checkpoints or settings.home / "checkpoints" / "sequential"
         model = SequentialRecommender(config=cfg, checkpoint_dir=str(folder), resume=resume)
         with progress_bar(transient=False) as progress:

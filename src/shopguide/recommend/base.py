@@ -30,7 +30,7 @@ from shopguide.data.dataset import Dataset
 from shopguide.errors import DataError, ModelError, NotFittedError
 from shopguide.recommend.explain import ACTION_RANK, Reason
 from shopguide.recommend.facts import row_value, shared_traits, strongest_action, strongest_actions
-from shopguide.recommend.recent import RECENT_ITEMS, ordered_recent
+from shopguide.recommend.recent import RECENT_ITEMS, RecentItems
 
 __all__ = ["Recommendation", "Recommender", "row_value", "shared_traits", "strongest_action", "top_n"]
 
@@ -184,7 +184,7 @@ class Recommender:
         uidx = data.users.indices(users)
         hist, actions = self._history_rows(uidx, histories)
         if n:
-            token = RECENT_ITEMS.set(ordered_recent(data, histories, len(users)))
+            token = RECENT_ITEMS.set(RecentItems(data, histories, len(users)))
             try:
                 scores, owner = self._score_and_owner(uidx, hist)
             finally:

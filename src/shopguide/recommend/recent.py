@@ -10,29 +10,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextvars import ContextVar
+from functools import cached_property
 
 import numpy as np
 
 from shopguide.data.dataset import Dataset
 from shopguide.recommend.explain import ACTION_RANK
 
-#: Per batch row, the recent item indices oldest first (None outside ``recommend_batch``).
-RECENT_ITEMS: ContextVar[list[np.ndarray] | None] = ContextVar("shopguide_recent_items", default=None)
+
+class RecentItems:
+    """A request's recent events per batch row, resolved to item indices (oldest first, impressions and
+    unknown items skipped) only when a model asks: models that ignore order cost nothing on the hot path."""
+
+    def __init__(
+        self, data: Dataset | None, histories: Sequence[Sequence[str | tuple[str, str]] | None] | None, rows: int
+    ) -> None:
+        self._data, self._histories, self._n = data, histories, rows
+
+    @classmethod
+    def of_indices(cls, rows: list[np.ndarray]) -> RecentItems:
+        """Already-resolved rows (e.g. an evaluation that feeds ordered sequences)."""
+        recent = cls(None, None, len(rows))
+        recent.__dict__["rows"] = rows
+        return recent
+
+    @cached_property
+    def rows(self) -> list[np.ndarray]:
+        out = []
+        for r in range(self._n):
+            events = (self._histories[r] if self._histories is not None else None) or ()
+            idx = []
+            for ev in events:
+                item, kind = (ev, "view") if isinstance(ev, str) else ev
+                i = self._data.items.index(str(item))
+                if i is not None and ACTION_RANK.get(str(kind), 1) > 0:
+                    idx.append(i)
+            out.append(np.asarray(idx, dtype=np.int64))
+        return out
 
 
-def ordered_recent(data: Dataset, histories: Sequence[Sequence[str | tuple[str, str]] | None] | None, rows: int):
-    """Known item indices of each row's recent events, in the given (oldest-first) order; impressions skipped."""
-    out = []
-    for r in range(rows):
-        events = (histories[r] if histories is not None else None) or ()
-        idx = []
-        for ev in events:
-            item, kind = (ev, "view") if isinstance(ev, str) else ev
-            i = data.items.index(str(item))
-            if i is not None and ACTION_RANK.get(str(kind), 1) > 0:
-                idx.append(i)
-        out.append(np.asarray(idx, dtype=np.int64))
-    return out
+#: The current ``recommend_batch`` call's recent events (None outside it).
+RECENT_ITEMS: ContextVar[RecentItems | None] = ContextVar("shopguide_recent_items", default=None)
 
 
 def merge_sequence(known: np.ndarray, recent: np.ndarray) -> np.ndarray:

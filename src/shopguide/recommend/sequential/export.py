@@ -19,6 +19,17 @@ def _np(t) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float32, copy=True)
 
 
+def left_pad_ids(seqs: list[np.ndarray], width: int | None = None) -> np.ndarray:
+    """Item indices -> left-padded ids shifted by one (0 = pad), keeping the newest ``width`` items."""
+    width = width or max((len(s) for s in seqs), default=1) or 1
+    out = np.zeros((len(seqs), width), dtype=np.int64)
+    for r, s in enumerate(seqs):
+        s = np.asarray(s)[-width:]
+        if len(s):
+            out[r, width - len(s) :] = s + 1
+    return out
+
+
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
@@ -88,11 +99,7 @@ class NumpyEncoder:
         with the pad in row 0.
         """
         width = max(1, min(self.max_len, max(len(s) for s in sequences)))
-        ids = np.zeros((len(sequences), width), dtype=np.int64)
-        for r, s in enumerate(sequences):
-            s = np.asarray(s)[-width:]
-            if len(s):
-                ids[r, width - len(s) :] = s + 1
+        ids = left_pad_ids(sequences, width)
         valid = ids > 0
         start = width - valid.sum(axis=1, keepdims=True)
         pos = np.clip(np.arange(width)[None, :] - start, 0, self.max_len - 1)

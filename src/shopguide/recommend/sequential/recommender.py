@@ -98,21 +98,25 @@ class SequentialRecommender(Recommender):
         torch = _torch()
         with torch.inference_mode():
             self.table_ = net.item_table().numpy().astype(np.float32, copy=True)
-        self.item_matrix_ = self.table_[1:]
         self.encoder_ = NumpyEncoder.from_network(net)
-        seq = self.dataset_.sequences
-        self.seq_indptr_, self.seq_items_ = seq.indptr, seq.indices
+
+    @property
+    def item_matrix_(self) -> np.ndarray:
+        """``(n_items, dim)`` item vectors: the item table without its pad row."""
+        return self.table_[1:]
 
     # ------------------------------------------------------------------ scoring
     def sequences_for(self, users: np.ndarray, history: sp.csr_matrix) -> list[np.ndarray]:
         """Each row's item sequence: the shopper's training sequence, then the request's recent events in
         order (or, without them, the history items it does not hold yet)."""
         recent = RECENT_ITEMS.get()
+        recent_rows = recent.rows if recent is not None else None
+        seq = self.dataset_.sequences
         out = []
         for r, u in enumerate(users):
-            known = self.seq_items_[self.seq_indptr_[u] : self.seq_indptr_[u + 1]] if u >= 0 else self.seq_items_[:0]
-            if recent is not None and r < len(recent):
-                extra = recent[r]
+            known = seq.indices[seq.indptr[u] : seq.indptr[u + 1]] if u >= 0 else seq.indices[:0]
+            if recent_rows is not None and r < len(recent_rows):
+                extra = recent_rows[r]
             else:
                 row = history.indices[history.indptr[r] : history.indptr[r + 1]]
                 extra = row[~np.isin(row, known)]

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from shopguide.errors import ConfigError
 from shopguide.recommend.sequential.config import SequentialConfig
+from shopguide.recommend.sequential.export import left_pad_ids
 from shopguide.recommend.sequential.network import SequenceNetwork
 from shopguide.recommend.sequential.report import EpochLog, TrainReport
 
@@ -66,14 +67,8 @@ def windows(sequences: Sequence[np.ndarray], max_len: int) -> list[np.ndarray]:
 
 
 def left_pad(seqs: Sequence[np.ndarray], width: int | None = None) -> torch.Tensor:
-    """Item indices -> a left-padded LongTensor of ids shifted by one (0 = pad); keeps the newest items."""
-    width = width or max((len(s) for s in seqs), default=1) or 1
-    out = np.zeros((len(seqs), width), dtype=np.int64)
-    for r, s in enumerate(seqs):
-        s = s[-width:]
-        if len(s):
-            out[r, width - len(s) :] = np.asarray(s) + 1
-    return torch.from_numpy(out)
+    """:func:`~shopguide.recommend.sequential.export.left_pad_ids` as a LongTensor."""
+    return torch.from_numpy(left_pad_ids(seqs, width))
 
 
 def batches(wins: list[np.ndarray], batch_size: int, rng: np.random.Generator) -> list[list[np.ndarray]]:
