@@ -145,11 +145,14 @@ def test_side_features_share_brand_category_and_price_band():
     assert price_band(None) is None and price_band(10.0) == price_band(11.0) != price_band(16.0)
 
 
-@pytest.mark.parametrize("filter_mix", [0.0, 0.4])
-def test_the_numpy_encoder_matches_the_torch_network(filter_mix):
+@pytest.mark.parametrize(
+    ("filter_mix", "frequencies", "post_norm"), [(0.0, 0, False), (0.4, 0, False), (0.4, 2, True), (0.6, 3, False)]
+)
+def test_the_numpy_encoder_matches_the_torch_network(filter_mix, frequencies, post_norm):
     from shopguide.recommend.sequential.export import NumpyEncoder
 
-    cfg = SequentialConfig(dim=16, heads=2, layers=2, max_len=6, filter_mix=filter_mix, filter_window=2)
+    shape = {"dim": 16, "heads": 2, "layers": 2, "max_len": 6, "post_norm": post_norm}
+    cfg = SequentialConfig(**shape, filter_mix=filter_mix, filter_window=2, filter_frequencies=frequencies)
     torch.manual_seed(0)
     net = SequenceNetwork(9, cfg).eval()
     with torch.no_grad():
@@ -161,6 +164,32 @@ def test_the_numpy_encoder_matches_the_torch_network(filter_mix):
         expected = net(left_pad(seqs), table)[:, -1].numpy()
     got = NumpyEncoder.from_network(net)(seqs, table.detach().numpy())
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_fourier_kernel_is_bsarecs_low_pass_at_the_newest_slot():
+    from shopguide.recommend.sequential.export import filter_kernel
+
+    cfg = SequentialConfig(max_len=20, filter_frequencies=3)
+    x = torch.randn(4, 20, 5)
+    spectrum = torch.fft.rfft(x, dim=1, norm="ortho")
+    spectrum[:, 3:] = 0  # BSARec keeps the lowest frequencies of the window and drops the rest
+    low = torch.fft.irfft(spectrum, n=20, dim=1, norm="ortho")[:, -1]
+    kernel = torch.from_numpy(filter_kernel(cfg))  # kernel[d] weighs the item d steps back
+    np.testing.assert_allclose((kernel.flip(0)[None, :, None] * x).sum(dim=1), low, atol=1e-5)
+
+
+@pytest.mark.parametrize("frequencies", [0, 3])
+def test_padding_does_not_change_an_encoding(frequencies):
+    """A shopper is encoded the same alone (serving) and next to a longer sequence (batched scoring)."""
+    cfg = SequentialConfig(dim=16, heads=2, layers=2, max_len=8, filter_mix=0.5, filter_frequencies=frequencies)
+    torch.manual_seed(1)
+    net = SequenceNetwork(9, cfg).eval()
+    short, long = np.array([3, 1]), np.array([0, 1, 2, 3, 4, 5, 6])
+    with torch.no_grad():
+        table = net.item_table()
+        alone = net(left_pad([short]), table)[:, -1]
+        batched = net(left_pad([short, long]), table)[:1, -1]
+    np.testing.assert_allclose(alone.numpy(), batched.numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_a_saved_model_answers_without_torch_state(order_model, tmp_path):

@@ -38,6 +38,15 @@ class SequentialConfig(BaseModel):
         description="Share of a causal low/high-frequency filter mixed into each attention layer (BSARec-style).",
     )
     filter_window: int = Field(3, ge=1, description="Window of the causal moving-average low-pass filter.")
+    filter_frequencies: int = Field(
+        0,
+        ge=0,
+        description="k > 0: low-pass as BSARec's FFT filter keeping the k lowest frequencies of a max_len window "
+        "(applied causally); 0: moving average over filter_window items.",
+    )
+    post_norm: bool = Field(
+        False, description="Layer norm after each residual sum (BERT / BSARec style) instead of before each sublayer."
+    )
     contrastive_weight: float = Field(
         0.0, ge=0.0, description="Weight of a DuoRec-style contrastive loss between two dropout views of each window."
     )

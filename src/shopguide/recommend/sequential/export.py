@@ -30,6 +30,21 @@ def left_pad_ids(seqs: list[np.ndarray], width: int | None = None) -> np.ndarray
     return out
 
 
+def filter_kernel(cfg) -> np.ndarray:
+    """Causal low-pass kernel of the BSARec-style filter, ``kernel[d]`` weighting the item ``d`` steps back.
+
+    ``cfg.filter_frequencies`` = k > 0: the row of the newest slot in the projection of a ``max_len`` window
+    onto its k lowest Fourier frequencies, ``(1 + 2 * sum_{f<k} cos(2 pi f d / L)) / L``; else a
+    moving average over the last ``cfg.filter_window`` items.
+    """
+    if cfg.filter_frequencies:
+        length = cfg.max_len
+        d = np.arange(length)[:, None]
+        f = np.arange(1, cfg.filter_frequencies)[None, :]
+        return ((1.0 + 2.0 * np.cos(2 * np.pi * f * d / length).sum(axis=1)) / length).astype(np.float32)
+    return np.full(cfg.filter_window, 1.0 / cfg.filter_window, dtype=np.float32)
+
+
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
@@ -49,7 +64,7 @@ class BlockWeights:
     ffn1: tuple[np.ndarray, np.ndarray]
     ffn2: tuple[np.ndarray, np.ndarray]
     mix: float
-    window: int
+    kernel: np.ndarray | None
     beta: np.ndarray | None
 
 
@@ -62,7 +77,8 @@ class NumpyEncoder:
     positions: np.ndarray
     input_norm: tuple[np.ndarray, np.ndarray]
     blocks: list[BlockWeights]
-    final_norm: tuple[np.ndarray, np.ndarray]
+    final_norm: tuple[np.ndarray, np.ndarray] | None  # None: post-norm blocks (each ends in a norm)
+    post_norm: bool = False
 
     @classmethod
     def from_network(cls, net) -> NumpyEncoder:
@@ -78,7 +94,7 @@ class NumpyEncoder:
                 ffn1=pair(b.ffn[0]),
                 ffn2=pair(b.ffn[3]),
                 mix=float(b.mix) if b.filter is not None else 0.0,
-                window=b.filter.window if b.filter is not None else 1,
+                kernel=_np(b.filter.kernel) if b.filter is not None else None,
                 beta=_np(b.filter.beta) if b.filter is not None else None,
             )
             for b in net.blocks
@@ -89,7 +105,8 @@ class NumpyEncoder:
             positions=_np(net.positions.weight),
             input_norm=pair(net.input_norm),
             blocks=blocks,
-            final_norm=pair(net.final_norm),
+            final_norm=pair(net.final_norm) if hasattr(net.final_norm, "weight") else None,
+            post_norm=net.blocks[0].post_norm,
         )
 
     def __call__(self, sequences: list[np.ndarray], table: np.ndarray) -> np.ndarray:
@@ -107,13 +124,16 @@ class NumpyEncoder:
         allowed = (np.tril(np.ones((width, width), dtype=bool))[None] & valid[:, None, :]) | np.eye(width, dtype=bool)
         bias = np.where(allowed, 0.0, -np.inf).astype(np.float32)[:, None]  # (B, 1, L, L)
         for k, block in enumerate(self.blocks):
-            x = self._block(x, bias, block, last_only=k == len(self.blocks) - 1)
-        return _layer_norm(x[:, -1], *self.final_norm).astype(np.float32)
+            x = self._block(x, bias, valid, block, last_only=k == len(self.blocks) - 1)
+        x = x[:, -1] if self.final_norm is None else _layer_norm(x[:, -1], *self.final_norm)
+        return x.astype(np.float32)
 
-    def _block(self, x: np.ndarray, bias: np.ndarray, w: BlockWeights, *, last_only: bool) -> np.ndarray:
+    def _block(
+        self, x: np.ndarray, bias: np.ndarray, valid: np.ndarray, w: BlockWeights, *, last_only: bool
+    ) -> np.ndarray:
         """One block; with ``last_only`` only the last position's output is computed (all the caller reads)."""
         b, n, d = x.shape
-        h = _layer_norm(x, *w.norm1)
+        h = x if self.post_norm else _layer_norm(x, *w.norm1)
         qkv = (h @ w.qkv[0].T + w.qkv[1]).reshape(b, n, 3, self.heads, d // self.heads).transpose(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         if last_only:
@@ -125,11 +145,17 @@ class NumpyEncoder:
         att = (weights @ v).transpose(0, 2, 1, 3).reshape(b, -1, d)
         mixed = att @ w.out[0].T + w.out[1]
         if w.beta is not None:
-            csum = np.cumsum(h, axis=1)
-            shifted = np.pad(csum, ((0, 0), (w.window, 0), (0, 0)))[:, :n]
-            low = (csum - shifted) / w.window
+            h = h * valid[..., None]
+            lag = np.arange(n)[:, None] - np.arange(n)[None, :]
+            lag = lag[-1:] if last_only else lag
+            inside = (lag >= 0) & (lag < len(w.kernel))
+            low = np.where(inside, w.kernel[np.clip(lag, 0, len(w.kernel) - 1)], 0.0).astype(np.float32) @ h
+            h = h[:, -1:] if last_only else h
             filtered = low + w.beta * (h - low)
-            mixed = (1.0 - w.mix) * mixed + w.mix * (filtered[:, -1:] if last_only else filtered)
+            mixed = (1.0 - w.mix) * mixed + w.mix * filtered
         x = (x[:, -1:] if last_only else x) + mixed
+        if self.post_norm:
+            x = _layer_norm(x, *w.norm1)
+            return _layer_norm(x + _gelu(x @ w.ffn1[0].T + w.ffn1[1]) @ w.ffn2[0].T + w.ffn2[1], *w.norm2)
         f = _gelu(_layer_norm(x, *w.norm2) @ w.ffn1[0].T + w.ffn1[1]) @ w.ffn2[0].T + w.ffn2[1]
         return x + f

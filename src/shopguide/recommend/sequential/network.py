@@ -7,39 +7,49 @@ Positions count from the first item of the window, so a prefix is encoded the sa
 later items follow it (what causal all-position training needs).
 
 Each layer can mix a causal frequency filter into the attention output, after BSARec (Shin et al.,
-AAAI 2024): the low-pass part is a moving average over the last ``filter_window`` positions, the
-high-pass part is the rest, rescaled per dimension by a learned ``beta``. BSARec filters with an FFT over
-the whole sequence, which would leak the future under all-position training; a causal moving average
-keeps the inductive bias (smooth taste + sharp recent intent) without the leak.
+AAAI 2024): a low-pass part plus the high-pass rest rescaled per dimension by a learned ``beta``.
+BSARec low-passes with an FFT over the whole padded window, which would leak the future under
+all-position training. Here the low-pass is a causal convolution: either a moving average over the last
+``filter_window`` items, or (``filter_frequencies`` = k > 0) exactly what BSARec's filter gives the
+newest slot of a ``max_len`` window when it keeps the k lowest frequencies, applied at every position.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from shopguide.recommend.sequential.config import SequentialConfig
+from shopguide.recommend.sequential.export import filter_kernel
 from shopguide.recommend.sequential.features import ItemFeatures
 
 
 class CausalFilter(nn.Module):
-    """``low + beta * (x - low)`` with ``low`` the mean of the last ``window`` positions (pads count as 0)."""
+    """``low + beta * (x - low)``, ``low[t] = sum_d kernel[d] * x[t - d]`` (pads and the time before count as 0)."""
 
-    def __init__(self, dim: int, window: int) -> None:
+    def __init__(self, dim: int, kernel: np.ndarray) -> None:
         super().__init__()
-        self.window = window
+        self.register_buffer("kernel", torch.as_tensor(kernel, dtype=torch.float32), persistent=False)  # from config
         self.beta = nn.Parameter(torch.ones(dim))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        csum = torch.cumsum(x, dim=1)
-        shifted = F.pad(csum, (0, 0, self.window, 0))[:, : x.shape[1]]
-        low = (csum - shifted) / self.window
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        x = x * valid[..., None]
+        low = causal_toeplitz(self.kernel, x.shape[1]) @ x
         return low + self.beta * (x - low)
 
 
+def causal_toeplitz(kernel: torch.Tensor, n: int) -> torch.Tensor:
+    """``(n, n)`` matrix ``M[t, s] = kernel[t - s]`` for ``0 <= t - s < len(kernel)``, else 0."""
+    lag = torch.arange(n, device=kernel.device)
+    lag = lag[:, None] - lag[None, :]
+    inside = (lag >= 0) & (lag < len(kernel))
+    return torch.where(inside, kernel[lag.clamp(0, len(kernel) - 1)], torch.zeros((), device=kernel.device))
+
+
 class Block(nn.Module):
-    """Pre-norm causal self-attention (optionally mixed with the filter) and a GELU feed-forward layer."""
+    """Causal self-attention (optionally mixed with the filter) and a GELU feed-forward layer, pre- or post-norm."""
 
     def __init__(self, cfg: SequentialConfig) -> None:
         super().__init__()
@@ -50,20 +60,24 @@ class Block(nn.Module):
         self.qkv = nn.Linear(d, 3 * d)
         self.out = nn.Linear(d, d)
         self.mix = cfg.filter_mix
-        self.filter = CausalFilter(d, cfg.filter_window) if cfg.filter_mix > 0 else None
+        self.filter = CausalFilter(d, filter_kernel(cfg)) if cfg.filter_mix > 0 else None
         self.norm2 = nn.LayerNorm(d)
         self.ffn = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(4 * d, d))
         self.drop = nn.Dropout(cfg.dropout)
+        self.post_norm = cfg.post_norm
 
-    def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
-        h = self.norm1(x)
+        h = x if self.post_norm else self.norm1(x)
         q, k, v = self.qkv(h).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         p = self.attention_dropout if self.training else 0.0
         att = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
         mixed = self.out(att.transpose(1, 2).reshape(b, n, d))
         if self.filter is not None:
-            mixed = (1.0 - self.mix) * mixed + self.mix * self.filter(h)
+            mixed = (1.0 - self.mix) * mixed + self.mix * self.filter(h, valid)
+        if self.post_norm:
+            x = self.norm1(x + self.drop(mixed))
+            return self.norm2(x + self.drop(self.ffn(x)))
         x = x + self.drop(mixed)
         return x + self.drop(self.ffn(self.norm2(x)))
 
@@ -87,7 +101,7 @@ class SequenceNetwork(nn.Module):
         self.input_norm = nn.LayerNorm(cfg.dim)
         self.input_drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
-        self.final_norm = nn.LayerNorm(cfg.dim)
+        self.final_norm = nn.Identity() if cfg.post_norm else nn.LayerNorm(cfg.dim)
         self.apply(_init_weights)
 
     def item_table(self) -> torch.Tensor:
@@ -110,7 +124,7 @@ class SequenceNetwork(nn.Module):
         eye = torch.eye(n, dtype=torch.bool, device=seq.device)
         allowed = ((causal[None] & valid[:, None, :]) | eye[None])[:, None]  # pads attend to themselves only
         for block in self.blocks:
-            x = block(x, allowed)
+            x = block(x, allowed, valid)
         return self.final_norm(x)
 
 

@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "last.pt"
 #: Config fields a checkpoint must share with the run that resumes it (the rest may change, e.g. max_epochs).
-ARCHITECTURE = ("max_len", "dim", "layers", "heads", "side_info", "min_feature_items", "filter_mix", "filter_window")
+ARCHITECTURE = (
+    *("max_len", "dim", "layers", "heads", "side_info", "min_feature_items", "post_norm"),
+    *("filter_mix", "filter_window", "filter_frequencies"),
+)
 
 
 @dataclass(frozen=True)
