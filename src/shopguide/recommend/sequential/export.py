@@ -45,6 +45,13 @@ def filter_kernel(cfg) -> np.ndarray:
     return np.full(cfg.filter_window, 1.0 / cfg.filter_window, dtype=np.float32)
 
 
+def causal_toeplitz(kernel: np.ndarray, n: int) -> np.ndarray:
+    """``(n, n)`` matrix ``M[t, s] = kernel[t - s]`` for ``0 <= t - s < len(kernel)``, else 0: ``M @ x`` filters."""
+    lag = np.arange(n)[:, None] - np.arange(n)[None, :]
+    inside = (lag >= 0) & (lag < len(kernel))
+    return np.where(inside, kernel[np.clip(lag, 0, len(kernel) - 1)], 0.0).astype(np.float32)
+
+
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
@@ -94,7 +101,7 @@ class NumpyEncoder:
                 ffn1=pair(b.ffn[0]),
                 ffn2=pair(b.ffn[3]),
                 mix=float(b.mix) if b.filter is not None else 0.0,
-                kernel=_np(b.filter.kernel) if b.filter is not None else None,
+                kernel=b.filter.kernel.astype(np.float32) if b.filter is not None else None,
                 beta=_np(b.filter.beta) if b.filter is not None else None,
             )
             for b in net.blocks
@@ -146,10 +153,8 @@ class NumpyEncoder:
         mixed = att @ w.out[0].T + w.out[1]
         if w.beta is not None:
             h = h * valid[..., None]
-            lag = np.arange(n)[:, None] - np.arange(n)[None, :]
-            lag = lag[-1:] if last_only else lag
-            inside = (lag >= 0) & (lag < len(w.kernel))
-            low = np.where(inside, w.kernel[np.clip(lag, 0, len(w.kernel) - 1)], 0.0).astype(np.float32) @ h
+            toeplitz = causal_toeplitz(w.kernel, n)
+            low = (toeplitz[-1:] if last_only else toeplitz) @ h
             h = h[:, -1:] if last_only else h
             filtered = low + w.beta * (h - low)
             mixed = (1.0 - w.mix) * mixed + w.mix * filtered

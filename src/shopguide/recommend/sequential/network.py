@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from shopguide.recommend.sequential.config import SequentialConfig
-from shopguide.recommend.sequential.export import filter_kernel
+from shopguide.recommend.sequential.export import causal_toeplitz, filter_kernel
 from shopguide.recommend.sequential.features import ItemFeatures
 
 
@@ -31,21 +31,13 @@ class CausalFilter(nn.Module):
 
     def __init__(self, dim: int, kernel: np.ndarray) -> None:
         super().__init__()
-        self.register_buffer("kernel", torch.as_tensor(kernel, dtype=torch.float32), persistent=False)  # from config
+        self.kernel = kernel  # derived from the config, so not part of the state dict
         self.beta = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         x = x * valid[..., None]
-        low = causal_toeplitz(self.kernel, x.shape[1]) @ x
+        low = torch.from_numpy(causal_toeplitz(self.kernel, x.shape[1])).to(x.device) @ x
         return low + self.beta * (x - low)
-
-
-def causal_toeplitz(kernel: torch.Tensor, n: int) -> torch.Tensor:
-    """``(n, n)`` matrix ``M[t, s] = kernel[t - s]`` for ``0 <= t - s < len(kernel)``, else 0."""
-    lag = torch.arange(n, device=kernel.device)
-    lag = lag[:, None] - lag[None, :]
-    inside = (lag >= 0) & (lag < len(kernel))
-    return torch.where(inside, kernel[lag.clamp(0, len(kernel) - 1)], torch.zeros((), device=kernel.device))
 
 
 class Block(nn.Module):
