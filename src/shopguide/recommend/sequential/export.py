@@ -8,9 +8,13 @@ warm-up surprises on the request path), and one shopper's encoding is a dozen sm
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import erf
+
+if TYPE_CHECKING:
+    from shopguide.recommend.sequential.config import SequentialConfig
 
 _EPS = 1e-5  # torch.nn.LayerNorm's default
 
@@ -30,7 +34,7 @@ def left_pad_ids(seqs: list[np.ndarray], width: int | None = None) -> np.ndarray
     return out
 
 
-def filter_kernel(cfg) -> np.ndarray:
+def filter_kernel(cfg: SequentialConfig) -> np.ndarray:
     """Causal low-pass kernel of the BSARec-style filter, ``kernel[d]`` weighting the item ``d`` steps back.
 
     ``cfg.filter_frequencies`` = k > 0: the row of the newest slot in the projection of a ``max_len`` window
@@ -71,7 +75,7 @@ class BlockWeights:
     ffn1: tuple[np.ndarray, np.ndarray]
     ffn2: tuple[np.ndarray, np.ndarray]
     mix: float
-    kernel: np.ndarray | None
+    toeplitz: np.ndarray | None  # (max_len, max_len) causal filter matrix
     beta: np.ndarray | None
 
 
@@ -101,7 +105,7 @@ class NumpyEncoder:
                 ffn1=pair(b.ffn[0]),
                 ffn2=pair(b.ffn[3]),
                 mix=float(b.mix) if b.filter is not None else 0.0,
-                kernel=b.filter.kernel.astype(np.float32) if b.filter is not None else None,
+                toeplitz=_np(b.filter.toeplitz) if b.filter is not None else None,
                 beta=_np(b.filter.beta) if b.filter is not None else None,
             )
             for b in net.blocks
@@ -153,8 +157,7 @@ class NumpyEncoder:
         mixed = att @ w.out[0].T + w.out[1]
         if w.beta is not None:
             h = h * valid[..., None]
-            toeplitz = causal_toeplitz(w.kernel, n)
-            low = (toeplitz[-1:] if last_only else toeplitz) @ h
+            low = w.toeplitz[-1:, -n:] @ h if last_only else w.toeplitz[-n:, -n:] @ h
             h = h[:, -1:] if last_only else h
             filtered = low + w.beta * (h - low)
             mixed = (1.0 - w.mix) * mixed + w.mix * filtered

@@ -29,14 +29,16 @@ from shopguide.recommend.sequential.features import ItemFeatures
 class CausalFilter(nn.Module):
     """``low + beta * (x - low)``, ``low[t] = sum_d kernel[d] * x[t - d]`` (pads and the time before count as 0)."""
 
-    def __init__(self, dim: int, kernel: np.ndarray) -> None:
+    def __init__(self, dim: int, kernel: np.ndarray, max_len: int) -> None:
         super().__init__()
-        self.kernel = kernel  # derived from the config, so not part of the state dict
+        # the filter as a (max_len x max_len) matrix; derived from the config, so not in the state dict
+        self.register_buffer("toeplitz", torch.from_numpy(causal_toeplitz(kernel, max_len)), persistent=False)
         self.beta = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        n = x.shape[1]
         x = x * valid[..., None]
-        low = torch.from_numpy(causal_toeplitz(self.kernel, x.shape[1])).to(x.device) @ x
+        low = self.toeplitz[-n:, -n:] @ x  # a Toeplitz matrix's trailing block is the n-item filter
         return low + self.beta * (x - low)
 
 
@@ -52,7 +54,7 @@ class Block(nn.Module):
         self.qkv = nn.Linear(d, 3 * d)
         self.out = nn.Linear(d, d)
         self.mix = cfg.filter_mix
-        self.filter = CausalFilter(d, filter_kernel(cfg)) if cfg.filter_mix > 0 else None
+        self.filter = CausalFilter(d, filter_kernel(cfg), cfg.max_len) if cfg.filter_mix > 0 else None
         self.norm2 = nn.LayerNorm(d)
         self.ffn = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(4 * d, d))
         self.drop = nn.Dropout(cfg.dropout)
