@@ -13,7 +13,14 @@ from shopguide.recommend.sequential.config import SequentialConfig
 from shopguide.recommend.sequential.features import item_features, price_band
 from shopguide.recommend.sequential.network import SequenceNetwork
 from shopguide.recommend.sequential.recommender import SequentialRecommender
-from shopguide.recommend.sequential.training import Holdout, holdout_metrics, left_pad, split_last, windows
+from shopguide.recommend.sequential.training import (
+    Holdout,
+    holdout_metrics,
+    left_pad,
+    prefixes,
+    split_last,
+    windows,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -69,6 +76,19 @@ def test_windows_cover_long_sequences_newest_first():
     wins = windows([np.arange(7)], max_len=3)
     assert [list(w) for w in wins] == [[3, 4, 5, 6], [0, 1, 2, 3]]
     assert windows([np.array([5])], max_len=3) == []
+
+
+def test_prefixes_give_one_sample_per_target_with_at_most_max_len_context():
+    samples = prefixes([np.arange(5), np.array([9])], max_len=2)
+    assert [list(p) for p in samples] == [[0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4]]
+
+
+def test_prefix_training_learns_the_order_too():
+    model = SequentialRecommender(
+        config={**FAST, "max_epochs": 80, "validation": "none", "training_samples": "prefixes"}
+    )
+    model.fit(order_world())
+    assert [model.recommend("visitor", 1, history=h)[0].item for h in (["x", "y"], ["y", "x"])] == ["c", "d"]
 
 
 def test_left_pad_shifts_ids_and_keeps_the_newest():

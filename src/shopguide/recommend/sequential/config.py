@@ -52,13 +52,21 @@ class SequentialConfig(BaseModel):
     )
     contrastive_temperature: float = Field(0.2, gt=0.0)
     # training
+    training_samples: Literal["all_positions", "prefixes"] = Field(
+        "prefixes",
+        description="'all_positions': one window per shopper, a loss at every position (SASRec). 'prefixes': every "
+        "prefix is its own sample with its own dropout, a loss at its last item only (S3-Rec / BSARec; about 7x "
+        "the encoder work on Amazon Beauty, the same softmax work).",
+    )
     lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)
     batch_size: int = Field(256, ge=1)
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     max_epochs: int = Field(200, ge=1)
     patience: int = Field(10, ge=1, description="Stop after this many epochs without a better validation NDCG@10.")
-    max_minutes: float = Field(30.0, gt=0.0, description="Wall-clock budget of one training run.")
+    max_minutes: float = Field(
+        30.0, gt=0.0, description="Wall-clock budget of one training run (no epoch is started that would overrun it)."
+    )
     validation: Literal["last", "none"] = Field(
         "last", description="'last': each shopper's last item is held out as the early-stopping target."
     )

@@ -1,5 +1,5 @@
-"""Training loop of the sequence network: full-softmax cross-entropy at every position, early stopping on
-the held-out last item, checkpoints after every epoch, resumable, seeded, within a wall-clock budget.
+"""Training loop of the sequence network: full-softmax cross-entropy at every position (or at the end of
+every prefix, ``training_samples="prefixes"``), early stopping on the held-out last item, checkpoints after every epoch, resumable, seeded, within a wall-clock budget.
 
 Batches group windows of similar length so that little time goes into padding, and only the non-pad
 positions reach the (items x positions) logits, which is where almost all the time goes.
@@ -69,6 +69,11 @@ def windows(sequences: Sequence[np.ndarray], max_len: int) -> list[np.ndarray]:
     return out
 
 
+def prefixes(sequences: Sequence[np.ndarray], max_len: int) -> list[np.ndarray]:
+    """One sample per item after the first: the item and at most ``max_len`` items before it."""
+    return [seq[max(0, end - max_len - 1) : end] for seq in sequences for end in range(2, len(seq) + 1)]
+
+
 def left_pad(seqs: Sequence[np.ndarray], width: int | None = None) -> torch.Tensor:
     """:func:`~shopguide.recommend.sequential.export.left_pad_ids` as a LongTensor."""
     return torch.from_numpy(left_pad_ids(seqs, width))
@@ -135,7 +140,7 @@ def train_network(
         train_seqs, holdout = split_last(sequences)
     else:
         train_seqs, holdout = list(sequences), Holdout([], np.zeros(0, dtype=np.int64))
-    wins = windows(train_seqs, cfg.max_len)
+    wins = (prefixes if cfg.training_samples == "prefixes" else windows)(train_seqs, cfg.max_len)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng(cfg.seed)
     report = TrainReport()
@@ -173,11 +178,11 @@ def train_network(
         log.info("epoch", extra={k: v for k, v in asdict(entry).items() if v is not None})
         if on_epoch is not None:
             on_epoch(entry, cfg.max_epochs)
-        elapsed_minutes = (time.perf_counter() - started) / 60
+        elapsed = time.perf_counter() - started
         if bad_epochs >= cfg.patience:
             report.stopped = f"no better validation NDCG@10 for {cfg.patience} epochs"
-        elif elapsed_minutes >= cfg.max_minutes:
-            report.stopped = f"time budget of {cfg.max_minutes:g} minutes used"
+        elif elapsed + entry.seconds > 60 * cfg.max_minutes:  # stop before an epoch would overrun the budget
+            report.stopped = f"time budget of {cfg.max_minutes:g} minutes: another epoch would overrun it"
         if path is not None:
             _save_checkpoint(path, net, optimizer, cfg, epoch, best_state, best, bad_epochs, report, rng)
         if report.stopped:
@@ -197,6 +202,8 @@ def _one_epoch(net, optimizer, batch_list, cfg: SequentialConfig, device) -> flo
         seq = left_pad(batch).to(device)
         inputs, targets = seq[:, :-1], seq[:, 1:]
         keep = (inputs > 0) & (targets > 0)
+        if cfg.training_samples == "prefixes":
+            keep[:, :-1] = False  # each prefix is scored at its newest item only
         table = net.item_table()
         states = net(inputs, table)
         hidden = states[keep]
