@@ -23,6 +23,8 @@ import numpy as np
 
 TIMEOUT = -1  # status recorded for a request that ran past its timeout
 FAILED = 0  # status recorded for a connection error / malformed response
+#: what a request on a keep-alive connection that the server has just closed runs into
+STALE = (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError)
 
 
 class _Conn:
@@ -48,6 +50,7 @@ class Pool:
         self._sem = asyncio.Semaphore(max_conns)
         self._idle: list[_Conn] = []
         self.opened = 0
+        self.stale_retries = 0
 
     async def request(self, method: str, path: str) -> tuple[int, bytes]:
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
@@ -55,10 +58,26 @@ class Pool:
             head += "Content-Length: 0\r\n"
         raw = (head + "\r\n").encode()
         async with self._sem:
-            conn = self._idle.pop() if self._idle else await self._open()
+            reused = bool(self._idle)
+            conn = self._idle.pop() if reused else await self._open()
             try:
                 conn.writer.write(raw)
                 status, body, keep = await _read_response(conn.reader)
+            except STALE as exc:
+                conn.close()
+                if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                    raise
+                # the server closed this idle keep-alive connection as the request went out (its keep-alive
+                # timeout): nothing was answered, so retry once on a fresh connection, as browsers and
+                # HTTP client libraries do for idempotent requests (RFC 9110 section 9.2.2); counted
+                self.stale_retries += 1
+                conn = await self._open()
+                try:
+                    conn.writer.write(raw)
+                    status, body, keep = await _read_response(conn.reader)
+                except BaseException:
+                    conn.close()
+                    raise
             except BaseException:
                 conn.close()
                 raise

@@ -131,6 +131,7 @@ class Server:
     workers: int
     log: Path
     cwd: Path
+    answer_cache: bool = True
     proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -153,7 +154,12 @@ class Server:
         out = self.log.open("a")
         # own session: on the way out the whole group (uvicorn parent + workers) can be stopped by its id
         self.proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.cwd, env=clean_env(), start_new_session=True
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=self.cwd,
+            env={**clean_env(), **({} if self.answer_cache else {"SHOPGUIDE_ANSWER_CACHE_SIZE": "0"})},
+            start_new_session=True,
         )
         out.close()
 
@@ -273,9 +279,13 @@ class Ids:
 
 
 def measured(meter: CpuMeter, run) -> dict:
+    before = server_totals(meter.server.port, CACHE_RE)
     meter.start()
     result = run()
     result["cpu"] = meter.stop()
+    after = server_totals(meter.server.port, CACHE_RE)
+    hits, misses = (after.get(k, 0.0) - before.get(k, 0.0) for k in ("hit", "miss"))
+    result["answer_cache_hit_share"] = round(hits / (hits + misses), 3) if hits + misses else None
     static = result.get("answers", {}).get("static_last_resort", 0)
     # 200s that carry the model's answer, not the static list served when the 100 ms deadline ran out
     result["model_answers_rps"] = round((result["ok"] - static) / max(result["wall_s"], 1e-9), 1)
@@ -316,7 +326,10 @@ async def open_phase(port: int, path_for, rate: float, duration: float, conns: i
     result = samples.summary()
     result["answers"] = answers.summary()
     result.update(
-        tool=f"open loop, asyncio HTTP/1.1, <= {conns} connections", rate=rate, connections_opened=pool.opened
+        tool=f"open loop, asyncio HTTP/1.1, <= {conns} connections",
+        rate=rate,
+        connections_opened=pool.opened,
+        stale_connection_retries=pool.stale_retries,
     )
     return result
 
@@ -384,14 +397,17 @@ async def hot_swap_phase(port: int, ids: Ids, versions: list[str], rate: float, 
     return load
 
 
-def server_totals(port: int) -> dict[str, float]:
-    """Requests by status summed over the workers, from /metrics (multi-process mode)."""
+REQUESTS_RE = re.compile(rb'^shopguide_requests_total\{.*status="(\d+)".*\} (\S+)$', re.M)
+CACHE_RE = re.compile(rb'^shopguide_answer_cache_total\{result="(\w+)"\} (\S+)$', re.M)
+
+
+def server_totals(port: int, pattern: re.Pattern[bytes] = REQUESTS_RE) -> dict[str, float]:
+    """A counter summed over the workers by its label (default: requests by status), from /metrics."""
     status, body = asyncio.run(_get_once(port, "/metrics"))
     totals: Counter[str] = Counter()
     if status == 200:
-        for m in re.finditer(rb"^shopguide_requests_total\{(.*)\} (\S+)$", body, re.M):
-            code = re.search(rb'status="(\d+)"', m.group(1))
-            totals[code.group(1).decode() if code else "?"] += float(m.group(2))
+        for m in pattern.finditer(body):
+            totals[m.group(1).decode()] += float(m.group(2))
     return dict(totals)
 
 
@@ -419,6 +435,7 @@ def table(results: dict) -> Table:
         "srv cores",
         "gen cores",
         "busy %",
+        "cache hits",
     ):
         tab.add_column(col, justify="left" if col == "phase" else "right", no_wrap=col == "phase")
     for name, r in results["phases"].items():
@@ -439,6 +456,7 @@ def table(results: dict) -> Table:
             str(r["cpu"]["server_cores"]),
             str(r["cpu"]["generator_cores"]),
             str(r["cpu"]["machine_busy_pct"]),
+            "-" if r.get("answer_cache_hit_share") is None else f"{100 * r['answer_cache_hit_share']:.0f}%",
         )
     return tab
 
@@ -454,6 +472,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 s phases: a smoke run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections in (b): 4 per worker")
+    parser.add_argument(
+        "--no-answer-cache", action="store_true", help="run the server with SHOPGUIDE_ANSWER_CACHE_SIZE=0"
+    )
     parser.add_argument("--unknown-share", type=float, default=0.1, help="share of never-seen shopper ids")
     args = parser.parse_args()
     if args.quick:
@@ -476,7 +497,7 @@ def main() -> None:
         ids_path = workdir / "user_ids.txt"
         id_info = write_user_ids(home, ids_path, unknown_share=args.unknown_share)
         ids = Ids(ids_path, seed=1)
-        server = Server(home, free_port(), args.workers, log, cwd=workdir)
+        server = Server(home, free_port(), args.workers, log, cwd=workdir, answer_cache=not args.no_answer_cache)
         server.start()
         ready_s = server.wait_ready(timeout=300)
         console.print(f"ready after {ready_s:.1f}s on port {server.port}; versions {versions}; ids {id_info}")
@@ -528,6 +549,7 @@ def main() -> None:
             "data": "amazon-beauty" if args.beauty else "demo catalog (simulated shoppers)",
             "endpoint": RECS.format("{user}"),
             "workers": args.workers,
+            "answer_cache": not args.no_answer_cache,
             "setup_seconds": round(setup_s, 1),
             "ready_seconds": round(ready_s, 1),
             "versions": versions,

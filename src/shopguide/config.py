@@ -51,6 +51,13 @@ class Settings(BaseSettings):
         """The queueing budget in seconds (0: wait-based shedding off)."""
         return self.shed_wait_ms / 1000
 
+    answer_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="Finished recommendation answers each worker keeps (keyed by model version, shopper, request "
+        "and the shopper's latest events, so a new event or model is never answered from it); 0 turns it off.",
+    )
+    answer_cache_seconds: float = Field(default=300.0, gt=0, description="Longest a cached answer is reused.")
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
     max_event_batch: int = Field(default=1000, ge=1, description="Most events accepted in one POST.")
     train_product_tagger: bool = Field(

@@ -31,7 +31,8 @@ DEADLINE_MS = 100.0
 
 @pytest.fixture(scope="module")
 def svc(seeded_home, tmp_path_factory) -> Iterator[Service]:
-    with running_service(seeded_home, tmp_path_factory, deadline_ms=DEADLINE_MS) as service:
+    # these tests break the model on purpose; a cached answer would (rightly) hide that, so no cache here
+    with running_service(seeded_home, tmp_path_factory, deadline_ms=DEADLINE_MS, answer_cache_size=0) as service:
         yield service
 
 
@@ -227,6 +228,20 @@ def test_not_ready_when_the_store_fails(svc: Service, monkeypatch: pytest.Monkey
     assert response.json()["status"] == "unavailable"
     assert "database is locked" in response.json()["detail"]
     assert svc.client.get("/health/live").status_code == 200
+
+
+def test_a_store_outage_gets_the_static_list_not_a_5xx(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(*args, **kwargs):
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(svc.state.store, "recent_actions", down)
+    monkeypatch.setattr(svc.state.store, "deleted_item_ids", down)
+    monkeypatch.setattr(svc.state, "_deleted_checked_at", -1e9)  # the deleted-items sync runs on this request
+    deleted = svc.state.deleted
+    response = svc.client.get(f"/v1/users/{KNOWN_SHOPPER}/recommendations", params={"n": 5})
+    assert response.status_code == 200
+    assert_static(svc, response.json(), 5)
+    assert svc.state.deleted == deleted
 
 
 # ---------------------------------------------------------------------------- admission by queueing delay

@@ -91,13 +91,14 @@ class StoreContract:
         assert filled.get_item("a", include_deleted=True).price == 10.0
         assert [it.id for it in filled.iter_items()] == ["b", "c"]
         assert [it.id for it in filled.iter_items(include_deleted=True)] == ["a", "b", "c"]
+        assert filled.deleted_item_ids() == {"a"}
         assert set(filled.get_items(["a", "b"])) == {"b"}
         stats = filled.stats()
         assert (stats["items"], stats["deleted_items"], stats["events"]) == (2, 1, 3)
         data = filled.load_dataset()
         assert "a" not in data.items and len(data) == 1  # u1's purchase of b only
         filled.upsert_items([item("a")])  # upserting brings it back
-        assert filled.get_item("a").id == "a"
+        assert filled.get_item("a").id == "a" and filled.deleted_item_ids() == set()
 
     # ---------------------------------------------------------------- users
     def test_users_upsert_get_iter(self, store: Store) -> None:

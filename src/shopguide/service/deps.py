@@ -10,7 +10,10 @@ from shopguide.service.state import ServiceState
 
 
 def get_state(request: Request) -> ServiceState:
-    return request.app.state.shopguide
+    """The worker's state, with deletions made through other workers picked up (time-gated)."""
+    state: ServiceState = request.app.state.shopguide
+    state.sync_deleted()
+    return state
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]

@@ -17,6 +17,11 @@ LATENCY = Histogram(
 )
 FALLBACKS = Counter("shopguide_fallbacks_total", "Recommended items served by each fallback source", ["source"])
 DEGRADED = Counter("shopguide_degraded_total", "Responses served by the static last-resort list", ["reason"])
+ANSWER_CACHE = Counter(
+    "shopguide_answer_cache_total",
+    "Recommendation answers found (hit) or computed (miss) in the answer cache",
+    ["result"],
+)
 EVENTS = Counter("shopguide_events_total", "Events received", ["outcome"])
 MODEL_VERSION = Gauge(
     "shopguide_model_info", "The model version served by this worker", ["version", "model"], multiprocess_mode="max"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from shopguide.config import Settings
 from shopguide.recommend.bundle import BundleStore
 from shopguide.recommend.training import train_and_save
+from shopguide.service.answer_cache import AnswerCache
 from shopguide.service.models import ModelHolder
 from shopguide.store import Store, open_store
 
@@ -23,7 +25,12 @@ class ServiceState:
     store: Store
     models: ModelHolder
     deleted: set[str] = field(default_factory=set)
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache(0, 0.0))
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: bumped whenever ``deleted`` changes, so that cached answers made before the change stop matching
+    deleted_generation: int = 0
+    _deleted_checked_at: float = 0.0
+    _deleted_lock: threading.Lock = field(default_factory=threading.Lock)
     _train_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -41,9 +48,42 @@ class ServiceState:
             train_and_save(settings, settings.startup_model, store=store)
         holder = ModelHolder(bundles, check_interval=settings.model_check_seconds)
         holder.load()
-        live = {it.id for it in store.iter_items()}
-        deleted = {it.id for it in store.iter_items(include_deleted=True)} - live
-        return cls(settings=settings, store=store, models=holder, deleted=deleted)
+        deleted = store.deleted_item_ids()
+        answers = AnswerCache(settings.answer_cache_size, settings.answer_cache_seconds)
+        return cls(settings=settings, store=store, models=holder, deleted=deleted, answers=answers)
+
+    # ------------------------------------------------------------------ deleted items
+    def mark_deleted(self, item_id: str) -> None:
+        """This worker deleted an item: it is excluded from the very next answer."""
+        with self._deleted_lock:
+            self.deleted = self.deleted | {item_id}  # a new set: readers iterate theirs undisturbed
+            self.deleted_generation += 1
+
+    def mark_restored(self, item_ids: set[str]) -> None:
+        """Upserted items are live again."""
+        with self._deleted_lock:
+            if self.deleted & item_ids:
+                self.deleted = self.deleted - item_ids
+                self.deleted_generation += 1
+
+    def sync_deleted(self) -> None:
+        """Pick up deletions and restores made through other workers (one query, at most every
+        ``model_check_seconds``; the worker that handled a DELETE knows at once)."""
+        now = time.monotonic()
+        if now - self._deleted_checked_at < self.settings.model_check_seconds:
+            return
+        if not self._deleted_lock.acquire(blocking=False):
+            return
+        try:
+            self._deleted_checked_at = now
+            current = self.store.deleted_item_ids()
+            if current != self.deleted:
+                self.deleted = current
+                self.deleted_generation += 1
+        except Exception:  # the store is down: keep the set we have, the request decides what to do
+            log.warning("could not read deleted items; keeping the current set", exc_info=True)
+        finally:
+            self._deleted_lock.release()
 
     def close(self) -> None:
         self.store.close()

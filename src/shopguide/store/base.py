@@ -75,6 +75,10 @@ class Store(Protocol):
         """Soft-delete an item; NotFoundError when the id was never stored. Deleting twice is fine."""
         ...
 
+    def deleted_item_ids(self) -> set[str]:
+        """The ids of all soft-deleted items (what other service workers may have deleted)."""
+        ...
+
     # ---------------------------------------------------------------- users
     def upsert_users(self, users: Iterable[User]) -> int:
         """Insert or replace users (by id). Returns the number written."""

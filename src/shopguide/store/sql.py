@@ -255,6 +255,10 @@ class SqlStore(Store):
                 raise NotFoundError(f"item {item_id!r} not found")
         logger.info("soft-deleted item %s", item_id)
 
+    def deleted_item_ids(self) -> set[str]:
+        with self._read() as conn:
+            return set(conn.execute(sa.select(ITEMS.c.id).where(ITEMS.c.deleted == sa.true())).scalars())
+
     # ---------------------------------------------------------------- users
     def upsert_users(self, users: Iterable[User]) -> int:
         now = time.time()

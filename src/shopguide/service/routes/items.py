@@ -25,11 +25,11 @@ def upsert_items(batch: ItemBatch, state: StateDep) -> UpsertResult:
     if len(batch.items) > MAX_ITEMS:
         raise DataError(f"at most {MAX_ITEMS} items per request, got {len(batch.items)}", field="items")
     count = state.store.upsert_items(batch.items)
-    state.deleted.difference_update(it.id for it in batch.items)
+    state.mark_restored({it.id for it in batch.items})
     return UpsertResult(upserted=count)
 
 
 @router.delete("/{item_id}", status_code=204)
 def delete_item(item_id: IdPath, state: StateDep) -> None:
     state.store.delete_item(item_id)
-    state.deleted.add(item_id)
+    state.mark_deleted(item_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from shopguide.data.schema import ID_PATTERN
 from shopguide.errors import NotFoundError
@@ -14,6 +15,7 @@ from shopguide.recommend.base import Recommendation
 from shopguide.recommend.context import Context, ContextReranker
 from shopguide.recommend.explain import Reason
 from shopguide.service import metrics
+from shopguide.service.answer_cache import CachedAnswer
 from shopguide.service.deps import StateDep
 from shopguide.service.models import Served
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
@@ -87,12 +89,17 @@ def with_context(
     return reranked[: n - len(extra)] + extra if extra else reranked[:n]
 
 
-def count_sources(recs: list[Recommendation]) -> bool:
+def count_sources(sources: Sequence[str]) -> bool:
     """Record fallback metrics; return True when the answer is degraded (no primary source in it)."""
-    for rec in recs:
-        if rec.source not in PRIMARY_SOURCES:
-            metrics.FALLBACKS.labels(rec.source).inc()
-    return not recs or all(rec.source not in PRIMARY_SOURCES for rec in recs[:1])
+    for source in sources:
+        if source not in PRIMARY_SOURCES:
+            metrics.FALLBACKS.labels(source).inc()
+    return not sources or sources[0] not in PRIMARY_SOURCES
+
+
+def json_answer(response: RecommendationResponse, sources: Sequence[str]) -> CachedAnswer:
+    """The response serialised once (the route returns these bytes as they are: no second validation)."""
+    return CachedAnswer(response.model_dump_json().encode(), tuple(sources))
 
 
 @router.get("/users/{user_id}/recommendations", response_model=RecommendationResponse)
@@ -109,11 +116,15 @@ async def recommendations(
     hemisphere: Annotated[str | None, Query(pattern="^(north|south)$")] = None,
     weather: Annotated[str | None, Query(max_length=64, description="e.g. rain, snow, cold, 下雨")] = None,
     temperature_c: Annotated[float | None, Query(ge=-80, le=70)] = None,
-) -> RecommendationResponse:
+) -> Response:
     """Personalised items with score, source and reason. Recent events of the user (up to the very last
-    one) shape the answer without retraining. ``degraded`` is true when a fallback served it."""
+    one) shape the answer without retraining. ``degraded`` is true when a fallback served it.
+
+    A finished answer is kept in the worker's answer cache under everything it depends on, including
+    the shopper's recent actions read for this request, so it is reused only while nothing changed."""
     state.models.refresh()
     served = state.models.served
+    generation = state.deleted_generation  # read before the set: a key never claims a newer set than it used
     blocked = set(exclude or ()) | state.deleted
     raw_context = {
         "local_time": local_time,
@@ -123,32 +134,44 @@ async def recommendations(
         "weather": weather,
         "temperature_c": temperature_c,
     }
-    ctx = Context.parse({k: v for k, v in raw_context.items() if v is not None})
+    given = tuple((k, v) for k, v in raw_context.items() if v is not None)
+    ctx = Context.parse(dict(given))
+    request_key = (n, tuple(category or ()), tuple(sorted(set(exclude or ()))), lang, given, generation)
 
-    def work() -> list[Recommendation]:
+    def respond(recs: list[Recommendation]) -> CachedAnswer:
+        response = RecommendationResponse(
+            user=user_id,
+            items=present(served, recs, lang),
+            model_version=served.version if served else None,
+            degraded=not recs or recs[0].source not in PRIMARY_SOURCES,
+            context={"conditions": sorted(ctx.conditions())},
+        )
+        return json_answer(response, [rec.source for rec in recs])
+
+    def work() -> CachedAnswer:
         if served is None:
             raise NotFoundError("no model loaded")
         recent = state.store.recent_actions(user_id, limit=RECENT_EVENTS)
-        recs = served.model.recommend(user_id, n, exclude=blocked, categories=category, history=recent[::-1])
-        return with_context(served, recs, ctx, n, blocked | {item for item, _ in recent}, category)
+        key = (served.version, user_id, tuple(recent), request_key)
+        answer = state.answers.get(key)
+        metrics.ANSWER_CACHE.labels("miss" if answer is None else "hit").inc()
+        if answer is None:
+            recs = served.model.recommend(user_id, n, exclude=blocked, categories=category, history=recent[::-1])
+            answer = respond(with_context(served, recs, ctx, n, blocked | {item for item, _ in recent}, category))
+            state.answers.put(key, answer)
+        return answer
 
     try:
-        recs = await run_with_deadline(work, state.settings.deadline_ms / 1000)
+        answer = await run_with_deadline(work, state.settings.deadline_ms / 1000)
     except DeadlineExceeded:
         metrics.DEGRADED.labels("deadline").inc()
-        recs = static_answer(served, n, blocked, category)
+        answer = respond(static_answer(served, n, blocked, category))
     except Exception:  # a model failure must never become a 5xx: serve the static list
         log.exception("recommendation failed; serving the static list", extra={"user": user_id})
         metrics.DEGRADED.labels("error").inc()
-        recs = static_answer(served, n, blocked, category)
-    degraded = count_sources(recs)
-    return RecommendationResponse(
-        user=user_id,
-        items=present(served, recs, lang),
-        model_version=served.version if served else None,
-        degraded=degraded,
-        context={"conditions": sorted(ctx.conditions())},
-    )
+        answer = respond(static_answer(served, n, blocked, category))
+    count_sources(answer.sources)
+    return Response(answer.body, media_type="application/json")
 
 
 @router.get("/items/{item_id}/similar", response_model=RecommendationResponse)
@@ -175,5 +198,5 @@ async def similar(item_id: IdPath, state: StateDep, n: N = 10, lang: Lang = "en"
         item=item_id,
         items=present(served, recs, lang),
         model_version=served.version if served else None,
-        degraded=count_sources(recs),
+        degraded=count_sources([rec.source for rec in recs]),
     )
