@@ -10,10 +10,16 @@ from shopguide.service.state import ServiceState
 
 
 def get_state(request: Request) -> ServiceState:
-    """The worker's state, with deletions made through other workers picked up (time-gated)."""
+    return request.app.state.shopguide
+
+
+def get_serving_state(request: Request) -> ServiceState:
+    """The worker's state for routes that serve catalog items: deletions made through other workers are
+    picked up first (time-gated, see ``ServiceState.sync_deleted``)."""
     state: ServiceState = request.app.state.shopguide
     state.sync_deleted()
     return state
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
+ServingStateDep = Annotated[ServiceState, Depends(get_serving_state)]

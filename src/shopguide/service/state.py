@@ -56,14 +56,14 @@ class ServiceState:
     def mark_deleted(self, item_id: str) -> None:
         """This worker deleted an item: it is excluded from the very next answer."""
         with self._deleted_lock:
-            self.deleted = self.deleted | {item_id}  # a new set: readers iterate theirs undisturbed
+            self.deleted.add(item_id)  # in place: the chat guide's retriever holds this very set
             self.deleted_generation += 1
 
     def mark_restored(self, item_ids: set[str]) -> None:
         """Upserted items are live again."""
         with self._deleted_lock:
             if self.deleted & item_ids:
-                self.deleted = self.deleted - item_ids
+                self.deleted.difference_update(item_ids)
                 self.deleted_generation += 1
 
     def sync_deleted(self) -> None:
@@ -78,7 +78,8 @@ class ServiceState:
             self._deleted_checked_at = now
             current = self.store.deleted_item_ids()
             if current != self.deleted:
-                self.deleted = current
+                self.deleted.intersection_update(current)
+                self.deleted.update(current)
                 self.deleted_generation += 1
         except Exception:  # the store is down: keep the set we have, the request decides what to do
             log.warning("could not read deleted items; keeping the current set", exc_info=True)

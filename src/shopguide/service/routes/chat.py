@@ -25,7 +25,7 @@ from shopguide.guide.llm import LLMConfig, LLMPhraser
 from shopguide.guide.retrieval import Retriever
 from shopguide.guide.types import Intent, Understanding
 from shopguide.service import metrics
-from shopguide.service.deps import StateDep
+from shopguide.service.deps import ServingStateDep
 from shopguide.service.models import Served
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
 from shopguide.service.schemas import ChatRequest, ChatResponse, Understood
@@ -136,7 +136,7 @@ def _response(reply: ChatReply, version: str) -> ChatResponse:
 
 
 @router.post("/chat", response_model=ChatResponse)
-async def chat(req: ChatRequest, request: Request, state: StateDep) -> ChatResponse:
+async def chat(req: ChatRequest, request: Request, state: ServingStateDep) -> ChatResponse:
     """Answer one message: a reply, product cards, follow-up suggestions and what was understood.
 
     Slots carry over between turns of a ``session_id`` (kept in the store, so they survive a restart).

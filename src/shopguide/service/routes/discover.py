@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from shopguide.errors import ModelError
 from shopguide.recommend.base import Recommendation
 from shopguide.recommend.explain import Reason
-from shopguide.service.deps import StateDep
+from shopguide.service.deps import ServingStateDep
 from shopguide.service.routes.recommend import IdPath, Lang, N, present
 from shopguide.service.schemas import RecommendationResponse, SearchResponse
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["discovery"])
 
 
 @router.get("/items/{item_id}/bundle", response_model=RecommendationResponse)
-def bundle(item_id: IdPath, state: StateDep, n: Annotated[int, Query(ge=1, le=20)] = 4, lang: Lang = "en"):
+def bundle(item_id: IdPath, state: ServingStateDep, n: Annotated[int, Query(ge=1, le=20)] = 4, lang: Lang = "en"):
     """Items from complementary categories that go with the item (搭配), each with why they pair."""
     served = state.models.served
     if served is None or served.pairing is None:
@@ -30,7 +30,7 @@ def bundle(item_id: IdPath, state: StateDep, n: Annotated[int, Query(ge=1, le=20
 
 @router.get("/search", response_model=SearchResponse)
 def search(
-    state: StateDep,
+    state: ServingStateDep,
     q: Annotated[str, Query(min_length=1, max_length=200, description="Query in Chinese or English.")],
     n: N = 20,
     category: Annotated[str | None, Query(max_length=100)] = None,

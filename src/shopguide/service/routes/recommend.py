@@ -16,7 +16,7 @@ from shopguide.recommend.context import Context, ContextReranker
 from shopguide.recommend.explain import Reason
 from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
-from shopguide.service.deps import StateDep
+from shopguide.service.deps import ServingStateDep
 from shopguide.service.models import Served
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
 from shopguide.service.schemas import RecommendationResponse, RecommendedItem
@@ -105,7 +105,7 @@ def json_answer(response: RecommendationResponse, sources: Sequence[str]) -> Cac
 @router.get("/users/{user_id}/recommendations", response_model=RecommendationResponse)
 async def recommendations(
     user_id: IdPath,
-    state: StateDep,
+    state: ServingStateDep,
     n: N = 10,
     category: Annotated[list[str] | None, Query(max_length=20)] = None,
     exclude: Annotated[list[str] | None, Query(max_length=500)] = None,
@@ -175,7 +175,7 @@ async def recommendations(
 
 
 @router.get("/items/{item_id}/similar", response_model=RecommendationResponse)
-async def similar(item_id: IdPath, state: StateDep, n: N = 10, lang: Lang = "en") -> RecommendationResponse:
+async def similar(item_id: IdPath, state: ServingStateDep, n: N = 10, lang: Lang = "en") -> RecommendationResponse:
     """Items similar to an item (content similarity covers brand-new items)."""
     state.models.refresh()
     served = state.models.served
