@@ -1,7 +1,9 @@
-"""Training loop of the sequence network: full-softmax cross-entropy at every position (or at the end of
-every prefix, ``training_samples="prefixes"``), early stopping on the held-out last item, checkpoints after every epoch, resumable, seeded, within a wall-clock budget.
+"""Training loop of the sequence network: full-softmax cross-entropy at the newest item of every prefix
+(``training_samples="prefixes"``, the default) or at every position of one window per shopper, early
+stopping on the held-out last item, checkpoints after every epoch, resumable, seeded, within a
+wall-clock budget.
 
-Batches group windows of similar length so that little time goes into padding, and only the non-pad
+Batches group samples of similar length so that little time goes into padding, and only the non-pad
 positions reach the (items x positions) logits, which is where almost all the time goes.
 """
 

@@ -89,12 +89,17 @@ def with_context(
     return reranked[: n - len(extra)] + extra if extra else reranked[:n]
 
 
+def is_degraded(sources: Sequence[str]) -> bool:
+    """An answer is degraded when a fallback, not a primary model, produced its first item (or it is empty)."""
+    return not sources or sources[0] not in PRIMARY_SOURCES
+
+
 def count_sources(sources: Sequence[str]) -> bool:
-    """Record fallback metrics; return True when the answer is degraded (no primary source in it)."""
+    """Record fallback metrics; return whether the answer is degraded."""
     for source in sources:
         if source not in PRIMARY_SOURCES:
             metrics.FALLBACKS.labels(source).inc()
-    return not sources or sources[0] not in PRIMARY_SOURCES
+    return is_degraded(sources)
 
 
 def json_answer(response: RecommendationResponse, sources: Sequence[str]) -> CachedAnswer:
@@ -143,7 +148,7 @@ async def recommendations(
             user=user_id,
             items=present(served, recs, lang),
             model_version=served.version if served else None,
-            degraded=not recs or recs[0].source not in PRIMARY_SOURCES,
+            degraded=is_degraded([rec.source for rec in recs]),
             context={"conditions": sorted(ctx.conditions())},
         )
         return json_answer(response, [rec.source for rec in recs])
