@@ -142,8 +142,9 @@ def main() -> None:
         ) as progress:
             bar = progress.add_task("train", total=cfg.max_epochs, seed=seed, note="")
 
-            def on_epoch(entry, total, bar=bar, progress=progress):
+            def on_epoch(entry, total, bar=bar, progress=progress, members=cfg.members):
                 note = f"loss {entry.loss:.3f} valid NDCG@10 {entry.ndcg10 or 0:.4f}{' *' if entry.best else ''}"
+                note += f" (member {entry.member})" if members > 1 else ""
                 progress.update(bar, completed=entry.epoch, note=note)
                 console.log(f"epoch {entry.epoch} {note} {entry.seconds:.1f}s")
 
@@ -167,6 +168,16 @@ def main() -> None:
             "epochs": len(model.report_.epochs),
             "stopped": model.report_.stopped,
             "valid_ndcg10": model.report_.best_ndcg10,
+            "members": [
+                {"best_epoch": r.best_epoch, "valid_ndcg10": r.best_ndcg10, "stopped": r.stopped, "seconds": r.seconds}
+                for r in model.reports_
+            ]
+            if not args.load
+            else None,
+            "epoch_log": [
+                {"member": e.member, "epoch": e.epoch, "loss": e.loss, "valid_ndcg10": e.ndcg10, "seconds": e.seconds}
+                for e in model.report_.epochs
+            ],
             "latency_ms": lat,
             "blend": blend,
             "config": model.config_.model_dump(),

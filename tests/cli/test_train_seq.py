@@ -21,8 +21,9 @@ def test_train_seq_saves_an_active_version_that_recommends(cli, imported, tmp_pa
         "--home", home, "--store", imported,
     )  # fmt: skip
     assert run.code == 0, run.out
-    assert "40 epochs" in run.out and "(active)" in run.out
-    assert (home / "checkpoints" / "sequential" / "last.pt").is_file()
+    assert "2 networks, 80 epochs" in run.out and "(active)" in run.out  # the default: an ensemble of two
+    for member in ("member-0", "member-1"):
+        assert (home / "checkpoints" / "sequential" / member / "last.pt").is_file()
     model = BundleStore(home / "models").load()
     assert model.source == "sequential" and model.config_.dim == 16 and model.config_.max_epochs == 40
     # every shopper who looked at a0 then a1 looked at a2 next
@@ -33,7 +34,7 @@ def test_train_seq_saves_an_active_version_that_recommends(cli, imported, tmp_pa
 
 def test_train_seq_resumes_from_its_checkpoint(cli, imported, tmp_path: Path):
     home, ckpt = tmp_path / "home", tmp_path / "ckpt"
-    common = ("--set", "dim=16", "--set", "heads=1", "--set", 'validation="none"', "--checkpoints", ckpt)
+    common = ("--set", "dim=16", "--set", "members=1", "--set", 'validation="none"', "--checkpoints", ckpt)
     assert cli("train-seq", *common, "--set", "max_epochs=2", "--home", home, "--store", imported).code == 0
     run = cli("train-seq", *common, "--set", "max_epochs=3", "--resume", "--home", home, "--store", imported)
     assert run.code == 0, run.out

@@ -16,9 +16,11 @@ SMALL = {
     # every checkerboard sequence ends in the same item, never an input in training, so a next-item model
     # finds the withheld item only through the contexts it shares with it; on eight shoppers that is seed
     # luck for any setting (small batches, enough epochs: 3 of 3 seeds pass the withheld case, 2 of 3 the
-    # similar-items one; seed 42, the default, passes both)
+    # similar-items one; seed 42, the default, passes both). One network: the ensemble (the default,
+    # two members) scores through the same code, see tests/recommend/test_sequential.py
     "sequential": {
         "config": {
+            "members": 1,
             "dim": 16,
             "heads": 1,
             "layers": 1,

@@ -18,13 +18,24 @@ from shopguide.recommend.sequential.training import (
     holdout_metrics,
     left_pad,
     prefixes,
+    sampled_bce,
     split_last,
     windows,
 )
 
 torch = pytest.importorskip("torch")
 
-FAST = {"dim": 16, "heads": 1, "layers": 1, "dropout": 0.0, "attention_dropout": 0.0, "lr": 0.02, "seed": 3}
+# one network (the shipped default is an ensemble of two; test_an_ensemble_... covers that)
+FAST = {
+    "dim": 16,
+    "heads": 1,
+    "layers": 1,
+    "dropout": 0.0,
+    "attention_dropout": 0.0,
+    "lr": 0.02,
+    "seed": 3,
+    "members": 1,
+}
 
 
 def order_world(n_users: int = 12) -> Dataset:
@@ -136,6 +147,50 @@ def test_checkpoint_resume_continues_where_it_stopped(tmp_path):
     np.testing.assert_allclose(resumed.item_matrix_, straight.item_matrix_, rtol=1e-4, atol=1e-5)
     with pytest.raises(ConfigError, match="dim"):
         SequentialRecommender(config={**cfg, "dim": 32}, checkpoint_dir=str(tmp_path), resume=True).fit(data)
+
+
+def test_an_ensemble_scores_the_sum_of_its_members_and_reports_each(tmp_path):
+    data = order_world(20)
+    cfg = {**FAST, "max_epochs": 6, "patience": 50, "members": 1}
+    ensemble = SequentialRecommender(config={**cfg, "members": 2}, checkpoint_dir=str(tmp_path)).fit(data)
+    first = SequentialRecommender(config={**cfg, "seed": 3}).fit(data)
+    second = SequentialRecommender(config={**cfg, "seed": 1003}).fit(data)
+    users = np.arange(data.n_users)
+    history = data.binary_matrix
+    np.testing.assert_allclose(
+        ensemble.score(users, history), first.score(users, history) + second.score(users, history), rtol=1e-4, atol=1e-4
+    )
+    assert ensemble.item_matrix_.shape == (data.n_items, 2 * FAST["dim"])
+    report = ensemble.report_
+    assert report.members == 2 and [e.member for e in report.epochs] == [0] * 6 + [1] * 6
+    assert report.stopped.startswith("member 0: reached max_epochs=6; member 1:")
+    assert report.best_ndcg10 is not None and 0.0 <= report.best_ndcg10 <= 1.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["member-0", "member-1"]
+    assert SequentialConfig(members=4, max_minutes=20).member(3) == SequentialConfig(
+        seed=3042, members=4, max_minutes=5
+    )
+
+
+def test_a_model_saved_before_ensembles_still_loads_and_scores(order_model):
+    import pickle
+
+    state = dict(order_model.__dict__)
+    state["encoder_"] = state.pop("encoders_")[0]
+    old = SequentialRecommender.__new__(SequentialRecommender)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.recommend("visitor", 1, history=["x", "y"])[0].item == "c"
+
+
+def test_sampled_bce_trains_the_original_sasrec_loss():
+    torch.manual_seed(0)
+    table = torch.randn(4, 8)  # pad + 3 items
+    target = torch.tensor([1, 2, 3] * 50)
+    hidden = torch.randn(len(target), 8)
+    assert sampled_bce(hidden, table, target).item() > 0
+    cfg = {**FAST, "loss": "sampled_bce", "training_samples": "all_positions", "max_epochs": 120, "validation": "none"}
+    model = SequentialRecommender(config=cfg).fit(order_world())
+    assert model.recommend("visitor", 1, history=["x", "y"])[0].item == "c"
+    assert model.recommend("visitor", 1, history=["y", "x"])[0].item == "d"
 
 
 def test_config_file_errors_name_the_file_and_field(tmp_path):

@@ -45,8 +45,11 @@ def train_seq(
 
             def on_epoch(entry, total: int) -> None:
                 valid = f" valid NDCG@10 {entry.ndcg10:.4f}" if entry.ndcg10 is not None else ""
+                member = f"network {entry.member + 1}/{cfg.members} " if cfg.members > 1 else ""
                 progress.update(
-                    bar, completed=entry.epoch, description=f"epoch {entry.epoch} loss {entry.loss:.3f}{valid}"
+                    bar,
+                    completed=entry.epoch,
+                    description=f"{member}epoch {entry.epoch} loss {entry.loss:.3f}{valid}",
                 )
 
             model.on_epoch = on_epoch
@@ -64,8 +67,10 @@ def train_seq(
             },
         )
         best = f", valid NDCG@10 {report.best_ndcg10:.4f}" if report.best_ndcg10 is not None else ""
+        kept = ", ".join(str(r.best_epoch) for r in model.reports_)
+        networks = f"{len(model.reports_)} networks, " if len(model.reports_) > 1 else ""
         console.print(
-            f"trained sequential in {report.seconds / 60:.1f} min: {len(report.epochs)} epochs, "
-            f"kept epoch {report.best_epoch}{best} ({report.stopped}) -> version [bold]{version}[/]"
+            f"trained sequential in {report.seconds / 60:.1f} min: {networks}{len(report.epochs)} epochs, "
+            f"kept epoch {kept}{best} ({report.stopped}) -> version [bold]{version}[/]"
             + (" (active)" if activate else "")
         )

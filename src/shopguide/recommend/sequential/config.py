@@ -26,7 +26,7 @@ class SequentialConfig(BaseModel):
     max_len: int = Field(50, ge=2, le=1024, description="Most recent items the encoder reads.")
     dim: int = Field(64, ge=8, le=1024, description="Width of item embeddings and hidden states.")
     layers: int = Field(2, ge=1, le=12)
-    heads: int = Field(2, ge=1, le=16)
+    heads: int = Field(1, ge=1, le=16)
     dropout: float = Field(0.5, ge=0.0, lt=1.0, description="Dropout on embeddings and hidden states.")
     attention_dropout: float = Field(0.5, ge=0.0, lt=1.0)
     side_info: bool = Field(True, description="Add brand / category / price-band / tag embeddings to each item.")
@@ -58,7 +58,12 @@ class SequentialConfig(BaseModel):
         "prefix is its own sample with its own dropout, a loss at its last item only (S3-Rec / BSARec; about 7x "
         "the encoder work on Amazon Beauty, the same softmax work).",
     )
-    lr: float = Field(1e-3, gt=0.0)
+    loss: Literal["softmax", "sampled_bce"] = Field(
+        "softmax",
+        description="'softmax': cross-entropy over every item. 'sampled_bce': binary cross-entropy of the next "
+        "item against one random other item (the original SASRec; for reproducing published baselines).",
+    )
+    lr: float = Field(5e-4, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)
     batch_size: int = Field(256, ge=1)
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
@@ -70,9 +75,24 @@ class SequentialConfig(BaseModel):
     validation: Literal["last", "none"] = Field(
         "last", description="'last': each shopper's last item is held out as the early-stopping target."
     )
+    members: int = Field(
+        2,
+        ge=1,
+        le=8,
+        description="Networks trained one after the other with seeds seed, seed+1000, seed+2000, ..., each within "
+        "max_minutes / members; a shopper's score is the sum of their scores (the product of their softmax "
+        "distributions), served as one dot product over concatenated vectors.",
+    )
     seed: int = 42
     threads: int | None = Field(None, ge=1, description="torch threads while training (default: torch's choice).")
     device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    def member(self, index: int) -> SequentialConfig:
+        """The config of ensemble member ``index``: its own seed (``seed + 1000 * index``, so that runs with
+        neighbouring seeds share no member) and its share of the time budget."""
+        return self.model_copy(
+            update={"seed": self.seed + 1000 * index, "max_minutes": self.max_minutes / self.members}
+        )
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None, *, source: str = "config") -> SequentialConfig:

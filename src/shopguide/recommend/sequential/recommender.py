@@ -1,9 +1,11 @@
 """The sequence model behind the one recommender protocol.
 
-Fitting trains :class:`~shopguide.recommend.sequential.network.SequenceNetwork` on each shopper's
-time-ordered items. For serving, the item table is exported once as a float32 numpy matrix; a request
-encodes the shopper's latest ``max_len`` items (training sequence + the request's recent events, in
-order) with the small torch encoder and ranks the whole catalogue with one matrix-vector product.
+Fitting trains ``config.members`` networks (:class:`~shopguide.recommend.sequential.network.SequenceNetwork`,
+an ensemble; one with ``members: 1``) on each shopper's time-ordered items. For serving, the
+item tables are exported once, side by side, as one float32 numpy matrix; a request encodes the
+shopper's latest ``max_len`` items (training sequence + the request's recent events, in order) with
+each network's numpy encoder and ranks the whole catalogue with one matrix-vector product, which sums
+the networks' scores.
 """
 
 from __future__ import annotations
@@ -67,42 +69,94 @@ class SequentialRecommender(Recommender):
         torch = _torch()
         from shopguide.recommend.sequential.features import item_features
         from shopguide.recommend.sequential.network import SequenceNetwork
-        from shopguide.recommend.sequential.training import train_network
+        from shopguide.recommend.sequential.training import holdout_metrics, split_last, train_network
 
         cfg = self.config_ = self.resolved_config()
-        torch.manual_seed(cfg.seed)
         threads = torch.get_num_threads()
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         try:
             features = item_features(dataset, min_items=cfg.min_feature_items) if cfg.side_info else None
-            net = SequenceNetwork(dataset.n_items, cfg, features)
             sequences = self._training_sequences(dataset)
-            checkpoints = Path(self.checkpoint_dir) if self.checkpoint_dir else None
-            self.report_ = train_network(
-                net, sequences, cfg, checkpoint_dir=checkpoints, resume=self.resume, on_epoch=self.on_epoch
-            )
+            nets, reports = [], []
+            for index in range(cfg.members):
+                member = cfg.member(index)
+                torch.manual_seed(member.seed)
+                net = SequenceNetwork(dataset.n_items, member, features)
+                reports.append(
+                    train_network(
+                        net,
+                        sequences,
+                        member,
+                        checkpoint_dir=self._member_checkpoints(index, cfg.members),
+                        resume=self.resume,
+                        on_epoch=self._member_progress(index),
+                    )
+                )
+                nets.append(net)
+            self.reports_ = reports
+            self.report_ = reports[0] if len(reports) == 1 else self._ensemble_report(reports)
+            if len(nets) > 1 and cfg.validation == "last":
+                ndcg, _ = holdout_metrics(nets, split_last(sequences)[1])
+                self.report_.best_ndcg10 = ndcg
         finally:
             torch.set_num_threads(threads)
-        self._export(net.cpu().eval())  # torch is not needed again until the next fit
+        self._export([net.cpu().eval() for net in nets])  # torch is not needed again until the next fit
+
+    def _member_checkpoints(self, index: int, members: int) -> Path | None:
+        """A single network checkpoints into ``checkpoint_dir``, ensemble member ``i`` into ``member-i`` in it."""
+        if not self.checkpoint_dir:
+            return None
+        return Path(self.checkpoint_dir) / f"member-{index}" if members > 1 else Path(self.checkpoint_dir)
+
+    def _member_progress(self, index: int) -> Callable[..., None] | None:
+        if self.on_epoch is None:
+            return None
+        on_epoch = self.on_epoch
+
+        def report(entry, total: int) -> None:
+            entry.member = index
+            on_epoch(entry, total)
+
+        return report
+
+    @staticmethod
+    def _ensemble_report(reports: list) -> Any:
+        """One report for an ensemble: every member's epochs (tagged), summed time, the last member's best
+        epoch (``reports_`` holds each member's); the caller sets the ensemble's own validation NDCG@10."""
+        from shopguide.recommend.sequential.report import TrainReport
+
+        for index, report in enumerate(reports):
+            for entry in report.epochs:
+                entry.member = index
+        return TrainReport(
+            epochs=[entry for report in reports for entry in report.epochs],
+            best_epoch=reports[-1].best_epoch,
+            stopped="; ".join(f"member {i}: {r.stopped}" for i, r in enumerate(reports)),
+            seconds=sum(r.seconds for r in reports),
+            resumed_from=reports[0].resumed_from,
+            members=len(reports),
+        )
 
     @staticmethod
     def _training_sequences(dataset: Dataset) -> list[np.ndarray]:
         seq = dataset.sequences
         return [seq.indices[seq.indptr[u] : seq.indptr[u + 1]] for u in range(dataset.n_users)]
 
-    def _export(self, net) -> None:
-        """Keep what serving needs, as numpy: the item table and the encoder's weights (no torch after fit)."""
+    def _export(self, nets: list) -> None:
+        """Keep what serving needs, as numpy: the members' item tables side by side (one dot product scores
+        the sum of their scores) and each member's encoder weights (no torch after fit)."""
         from shopguide.recommend.sequential.export import NumpyEncoder
 
         torch = _torch()
         with torch.inference_mode():
-            self.table_ = net.item_table().numpy().astype(np.float32, copy=True)
-        self.encoder_ = NumpyEncoder.from_network(net)
+            tables = [net.item_table().numpy().astype(np.float32, copy=True) for net in nets]
+        self.table_ = np.ascontiguousarray(np.hstack(tables))
+        self.encoders_ = [NumpyEncoder.from_network(net) for net in nets]
 
     @property
     def item_matrix_(self) -> np.ndarray:
-        """``(n_items, dim)`` item vectors: the item table without its pad row."""
+        """``(n_items, members * dim)`` item vectors: the item table without its pad row."""
         return self.table_[1:]
 
     # ------------------------------------------------------------------ scoring
@@ -120,12 +174,17 @@ class SequentialRecommender(Recommender):
             else:
                 row = history.indices[history.indptr[r] : history.indptr[r + 1]]
                 extra = row[~np.isin(row, known)]
-            out.append(merge_sequence(known, extra)[-self.encoder_.max_len :])
+            out.append(merge_sequence(known, extra)[-self.encoders_[0].max_len :])
         return out
 
     def encode(self, sequences: list[np.ndarray]) -> np.ndarray:
-        """``(len(sequences), dim)`` shopper vectors: the encoder's state after each sequence's last item."""
-        return self.encoder_(sequences, self.table_)
+        """``(len(sequences), members * dim)`` shopper vectors: each member's state after the last item."""
+        parts, start = [], 0
+        for encoder in self.encoders_:
+            dim = encoder.positions.shape[1]
+            parts.append(encoder(sequences, self.table_[:, start : start + dim]))
+            start += dim
+        return parts[0] if len(parts) == 1 else np.hstack(parts)
 
     def score(self, users: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         self._check_fitted()
@@ -149,3 +208,10 @@ class SequentialRecommender(Recommender):
         state = dict(self.__dict__)
         state["on_epoch"] = None  # progress callbacks belong to the process that trained
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "encoder_" in state:  # saved before ensembles: one network
+            state["encoders_"] = [state.pop("encoder_")]
+            if "report_" in state:
+                state["reports_"] = [state["report_"]]
+        self.__dict__.update(state)

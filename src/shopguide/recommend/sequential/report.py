@@ -15,6 +15,7 @@ class EpochLog:
     ndcg10: float | None = None
     hr10: float | None = None
     best: bool = False
+    member: int = 0  # ensemble member (0 for a single network)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class TrainReport:
     stopped: str = ""
     seconds: float = 0.0
     resumed_from: int | None = None
+    members: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)

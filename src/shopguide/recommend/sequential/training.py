@@ -98,16 +98,23 @@ def resolve_device(cfg: SequentialConfig) -> torch.device:
 
 
 @torch.inference_mode()
-def holdout_metrics(net: SequenceNetwork, holdout: Holdout, batch_size: int = 1024) -> tuple[float, float]:
-    """NDCG@10 and HR@10 of the held-out items, full ranking, input items masked."""
-    net.eval()
-    device = next(net.parameters()).device
-    table = net.item_table()
+def holdout_metrics(
+    net: SequenceNetwork | Sequence[SequenceNetwork], holdout: Holdout, batch_size: int = 1024
+) -> tuple[float, float]:
+    """NDCG@10 and HR@10 of the held-out items, full ranking, input items masked.
+
+    Several networks (an ensemble) are scored by the sum of their scores, as they are served.
+    """
+    nets = [net] if isinstance(net, SequenceNetwork) else list(net)
+    for member in nets:
+        member.eval()
+    device = next(nets[0].parameters()).device
+    tables = [member.item_table() for member in nets]
     ranks = []
     for start in range(0, len(holdout), batch_size):
         inputs = holdout.inputs[start : start + batch_size]
-        seq = left_pad(inputs, net.max_len).to(device)
-        scores = net(seq, table)[:, -1] @ table[1:].T
+        seq = left_pad(inputs, nets[0].max_len).to(device)
+        scores = sum(member(seq, table)[:, -1] @ table[1:].T for member, table in zip(nets, tables, strict=True))
         rows = torch.repeat_interleave(torch.arange(len(inputs)), torch.tensor([len(s) for s in inputs]))
         cols = torch.from_numpy(np.concatenate(inputs)) if len(rows) else torch.zeros(0, dtype=torch.long)
         target = torch.from_numpy(holdout.targets[start : start + batch_size]).to(device)
@@ -209,8 +216,11 @@ def _one_epoch(net, optimizer, batch_list, cfg: SequentialConfig, device) -> flo
         table = net.item_table()
         states = net(inputs, table)
         hidden = states[keep]
-        logits = hidden @ table[1:].T
-        loss = F.cross_entropy(logits, targets[keep] - 1, label_smoothing=cfg.label_smoothing)
+        if cfg.loss == "sampled_bce":
+            loss = sampled_bce(hidden, table, targets[keep])
+        else:
+            logits = hidden @ table[1:].T
+            loss = F.cross_entropy(logits, targets[keep] - 1, label_smoothing=cfg.label_smoothing)
         if cfg.contrastive_weight > 0 and len(batch) > 1:
             loss = loss + cfg.contrastive_weight * contrastive_loss(
                 states[:, -1], net(inputs, table)[:, -1], targets[:, -1], cfg.contrastive_temperature
@@ -221,6 +231,21 @@ def _one_epoch(net, optimizer, batch_list, cfg: SequentialConfig, device) -> flo
         total += loss.item() * len(hidden)
         count += len(hidden)
     return total / max(count, 1)
+
+
+def sampled_bce(hidden: torch.Tensor, table: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """SASRec's loss: the next item's logit against one uniformly drawn other item's, binary cross-entropy.
+
+    ``target`` holds table rows (item index + 1); a draw that hits the target is moved to the next item.
+    """
+    n_items = table.shape[0] - 1
+    negative = torch.randint(1, n_items + 1, target.shape, device=target.device)
+    negative = torch.where(negative == target, negative % n_items + 1, negative)
+    positive_logit = (hidden * table[target]).sum(-1)
+    negative_logit = (hidden * table[negative]).sum(-1)
+    return F.binary_cross_entropy_with_logits(
+        positive_logit, torch.ones_like(positive_logit)
+    ) + F.binary_cross_entropy_with_logits(negative_logit, torch.zeros_like(negative_logit))
 
 
 def contrastive_loss(first: torch.Tensor, second: torch.Tensor, target: torch.Tensor, temperature: float):
