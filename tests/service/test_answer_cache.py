@@ -96,3 +96,22 @@ def test_a_deletion_through_the_other_worker_is_never_served_from_the_cache(work
     for user in users:
         assert victim not in ids(b, user, n=100), user
     assert victim in state_b.deleted
+
+
+def test_a_cache_hit_on_a_local_store_needs_no_worker_thread(workers, monkeypatch) -> None:
+    """SQLite is read on the event loop: a hit is served without the thread hop; a miss still gets one."""
+    import shopguide.service.routes.recommend as route
+
+    a, _, state, _ = workers
+    assert state.store.local  # SQLite
+    calls = []
+
+    async def counted(fn, seconds):
+        calls.append(seconds)
+        return fn()
+
+    monkeypatch.setattr(route, "run_with_deadline", counted)
+    first = a.get("/v1/users/thread-hop-shopper/recommendations", params={"n": 5})
+    assert len(calls) == 1  # a miss: computed under the deadline
+    again = a.get("/v1/users/thread-hop-shopper/recommendations", params={"n": 5})
+    assert again.content == first.content and len(calls) == 1

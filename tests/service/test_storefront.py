@@ -270,7 +270,7 @@ def test_add_to_cart_changes_a_new_visitors_feed_and_stores_the_event(page, live
     open_store(page, live)
     user = visitor(page)
     assert user.startswith("visitor-")
-    assert live.store.recent_events(user) == []
+    assert live.store.recent_actions(user) == []  # impressions of the first feed aside, nothing done yet
     before = feed_ids(page)
     target = before[2]
     page.click(f"#feed-grid .card[data-id='{target}'] .add")
@@ -278,10 +278,28 @@ def test_add_to_cart_changes_a_new_visitors_feed_and_stores_the_event(page, live
     after = feed_ids(page)
     assert after != before
     assert page.locator("#cart-count").inner_text() == "1"
-    events = live.store.recent_events(user)
-    assert [(e.item, e.type.value) for e in events] == [(target, "cart")]
-    assert events[0].context["page"] == "storefront"
+    assert live.store.recent_actions(user) == [(target, "cart")]
+    cart = next(e for e in live.store.recent_events(user, limit=100) if e.type.value == "cart")
+    assert cart.context["page"] == "storefront"
     assert after == live.feed_ids(user)  # the page shows what the service now recommends
+    assert_no_console_errors(page)
+
+
+def test_the_feed_logs_what_it_showed_as_impressions_with_source_and_position(page, live: Live) -> None:
+    open_store(page, live)
+    shown = feed_ids(page)
+    user = visitor(page)
+    deadline = time.monotonic() + 10
+    while True:
+        logged = [e for e in live.store.recent_events(user, limit=100) if e.type.value == "impression"]
+        if len(logged) >= len(shown) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    feed = [e for e in logged if e.context.get("placement") == "home_feed"]
+    latest = max(e.ts for e in feed)  # the feed on screen (an earlier load, if any, logged its own)
+    feed = sorted((e for e in feed if e.ts == latest), key=lambda e: int(e.context["position"]))
+    assert [e.item for e in feed] == shown
+    assert all(e.context["source"] and e.context["model_version"] and e.context["page"] == "storefront" for e in feed)
     assert_no_console_errors(page)
 
 

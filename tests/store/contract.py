@@ -1,7 +1,8 @@
 """StoreContract: the behaviour every Store backend must show.
 
 Use it as a mixin: a subclass provides a ``store_url`` fixture (a fresh, empty database per test) and
-sets ``persistent = False`` when a reopened URL does not see the same data (in-memory databases).
+sets ``persistent = False`` when a reopened URL does not see the same data (in-memory databases), and
+``local = False`` when reads go over a network (the service then never reads on its event loop).
 Migration tests use ``store.engine`` (every backend is SQL through SQLAlchemy).
 """
 
@@ -35,6 +36,7 @@ def snapshot(store: Store) -> tuple[list, list, list]:
 
 class StoreContract:
     persistent: ClassVar[bool] = True
+    local: ClassVar[bool] = True
 
     @pytest.fixture
     def store(self, store_url: str) -> Iterator[Store]:
@@ -144,6 +146,9 @@ class StoreContract:
         assert store.recent_events("u1", limit=0) == []
         assert store.recent_events("nobody") == []
 
+    def test_says_whether_its_reads_stay_on_this_machine(self, store: Store) -> None:
+        assert store.local is self.local
+
     def test_recent_actions_are_the_recent_events_items_and_types(self, store: Store) -> None:
         store.add_events([event("u1", "a", 1.0), event("u1", "b", 3.0, "purchase"), event("u2", "x", 9.0)])
         store.add_events([event("u1", "c", 3.0), event("u1", "d", 2.0, "cart")])
@@ -153,6 +158,10 @@ class StoreContract:
         )
         assert store.recent_actions("u1", limit=2) == expected[:2]
         assert store.recent_actions("u1", limit=0) == []
+        # what was shown is not something the shopper did: impressions never crowd out the actions
+        store.add_events([event("u1", item, 10.0 + k, "impression") for k, item in enumerate("xyz")])
+        assert store.recent_actions("u1", limit=2) == expected[:2]
+        assert [e.type.value for e in store.recent_events("u1", limit=1)] == ["impression"]
         assert store.recent_actions("nobody") == []
 
     def test_stats_counts_event_types(self, filled: Store) -> None:

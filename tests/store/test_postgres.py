@@ -73,7 +73,7 @@ def store_url(pg_url: str, pg_schema: str) -> str:
 
 
 class TestPostgres(StoreContract):
-    pass
+    local = False  # reads go over a socket: the service reads in worker threads
 
 
 # ---------------------------------------------------------------- only PostgreSQL

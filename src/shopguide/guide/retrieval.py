@@ -93,8 +93,8 @@ class Retriever:
         if self.model is None or not user_id:
             return {}
         try:
-            recent = self.store.recent_events(user_id, limit=self.recent_events) if self.store else []
-            history = [(ev.item, ev.type.value) for ev in reversed(recent)]
+            recent = self.store.recent_actions(user_id, limit=self.recent_events) if self.store else []
+            history = recent[::-1]
             recs = self.model.recommend(user_id, self.personal_depth, categories=categories, history=history,
                                         exclude=self.deleted, exclude_seen="none", fill=False)  # fmt: skip
         except Exception:  # the guide still answers from the catalog when the model fails

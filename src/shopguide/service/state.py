@@ -66,6 +66,10 @@ class ServiceState:
                 self.deleted.difference_update(item_ids)
                 self.deleted_generation += 1
 
+    def deleted_sync_due(self) -> bool:
+        """Whether :meth:`sync_deleted` would read the store now (so callers can skip a thread hop)."""
+        return time.monotonic() - self._deleted_checked_at >= self.settings.model_check_seconds
+
     def sync_deleted(self) -> None:
         """Pick up deletions and restores made through other workers (one query, at most every
         ``model_check_seconds``; the worker that handled a DELETE knows at once)."""

@@ -54,6 +54,10 @@ class ImportResult:
 class Store(Protocol):
     """Catalog, shoppers and behaviour events, behind one small interface."""
 
+    #: The data lives on this machine (SQLite): a small indexed read takes microseconds and never waits
+    #: on a network, so the service may run it on its event loop instead of in a worker thread.
+    local: bool = False
+
     # ---------------------------------------------------------------- items
     def upsert_items(self, items: Iterable[Item]) -> int:
         """Insert or replace items (by id, last one wins); un-deletes them. Returns the number written."""
@@ -106,9 +110,11 @@ class Store(Protocol):
         ...
 
     def recent_actions(self, user: str, limit: int = 20) -> list[tuple[str, str]]:
-        """``(item, event type)`` of the user's last ``limit`` events, newest first: the request path's
-        lighter ``recent_events`` (backends may answer it with a narrower query)."""
-        return [(ev.item, ev.type.value) for ev in self.recent_events(user, limit)]
+        """``(item, event type)`` of the user's last ``limit`` actions, newest first: what the shopper did,
+        so impressions (what was shown) are left out and never crowd out the session's views and carts.
+        The request path's lighter ``recent_events`` (backends answer it with one narrow query)."""
+        events = self.recent_events(user, 5 * limit)
+        return [(ev.item, ev.type.value) for ev in events if ev.type.value != "impression"][:limit]
 
     def count_events(self) -> int:
         """The number of stored events."""

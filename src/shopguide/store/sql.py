@@ -41,7 +41,7 @@ _EVENT_ORDER = (EVENTS.c.ts, EVENTS.c.seq)
 #: Built once: the request path runs it on every recommendation (SQLAlchemy then reuses its compiled form).
 _RECENT_ACTIONS = (
     sa.select(EVENTS.c.item_id, EVENTS.c.type)
-    .where(EVENTS.c.user_id == sa.bindparam("user"))
+    .where(EVENTS.c.user_id == sa.bindparam("user"), EVENTS.c.type != EventType.IMPRESSION.value)
     .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
     .limit(sa.bindparam("limit"))
 )
@@ -148,6 +148,7 @@ class SqlStore(Store):
         self._engine = engine
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._insert = _INSERTS[engine.dialect.name]
+        self.local = engine.dialect.name == "sqlite"
         self._batch_size = batch_size
         self._page_size = page_size
         # One shared connection (in-memory SQLite) must not interleave transactions between threads.

@@ -117,6 +117,18 @@ async function sendEvent(type, item) {
   const res = await api("/v1/events", { method: "POST", body: JSON.stringify({ events: [event] }) });
   if (res.rejected) throw new Error(res.errors.map((e) => e.reason).join("; "));
 }
+// What the shopper was shown, where, and which model chose it: the analytics credit clicks, carts and
+// purchases to these impressions (strategy performance). Best effort: the page works without them.
+function logImpressions(placement, data) {
+  const items = (data && data.items) || [];
+  if (!items.length) return;
+  const ts = Date.now() / 1000;
+  const events = items.map((it, k) => ({ user: currentUser(), item: it.id, type: "impression", ts,
+    session: S.session, context: { page: "storefront", placement, source: it.source || "", position: String(k + 1),
+      model_version: data.model_version || "", lang: S.lang } }));
+  api("/v1/events", { method: "POST", body: JSON.stringify({ events }) })
+    .catch((err) => console.warn("impressions were not logged:", err.message || err));
+}
 
 // ------------------------------------------------------------------ messages
 let noticeTimer = 0;
@@ -241,6 +253,7 @@ async function loadFeed() {
   if (token !== S.feedToken) return; // a newer request (another shopper) won
   S.feed = data;
   renderFeed();
+  logImpressions("home_feed", data);
   $("feed-grid").dataset.loads = String(Number($("feed-grid").dataset.loads) + 1);
 }
 async function addToCart(item, button) {
@@ -273,6 +286,8 @@ async function openProduct(id) {
   S.similar = similar.status === "fulfilled" ? similar.value : { items: [] };
   S.bundle = bundle.status === "fulfilled" ? bundle.value : null;
   renderProduct();
+  logImpressions("similar", S.similar);
+  logImpressions("bundle", S.bundle);
   if (S.product) {
     try { await sendEvent("view", id); S.viewed = true; } catch (err) { showError(err); }
   }
