@@ -20,6 +20,10 @@ Phases, each on GET /v1/users/{id}/recommendations?n=10 unless said otherwise:
 (d) hot swap: open loop at --swap-rate (default half of --rate) for 20 s while POST
     /v1/admin/models/{v}/activate alternates between the two versions every 2 s: failed requests must be 0.
 
+The open loops of (a) and (c) run in wrk when it is installed (a Lua script paces --open-connections
+threads of one connection each, wrk2-style; see load_wrk.py), else in the asyncio generator of
+load_http.py; (d) always runs in the asyncio generator, which also reads which version answered.
+
 The load generator runs on the same machine as the server. Each phase reports the CPU the server
 processes, the generator (this process plus wrk) and the whole machine used, and the generator's own
 lag, so that a saturated generator is not mistaken for a slow server. --quick runs 5 s phases (a smoke run;
@@ -52,7 +56,7 @@ from rich.table import Table
 
 from _common import ROOT, data_dir, machine, write_json
 from load_http import Pool, closed_loop, open_loop
-from load_wrk import run_wrk, wrk_path
+from load_wrk import run_wrk, run_wrk_open, wrk_path
 from shopguide.config import Settings
 from shopguide.recommend.bundle import BundleStore
 from shopguide.store import open_store
@@ -334,6 +338,16 @@ async def open_phase(port: int, path_for, rate: float, duration: float, conns: i
     return result
 
 
+def fixed_rate(port: int, ids_file: Path, ids: Ids, rate: float, duration: float, conns: int, workdir: Path) -> dict:
+    """An open-loop phase on the recommendations route: wrk (paced, one connection per thread) when it is
+    installed, as it costs the shared cores far less than Python; else the asyncio generator."""
+    if wrk_path() is not None:
+        return run_wrk_open(
+            port, RECS.format("%s"), ids_file=ids_file, rate=rate, duration=duration, connections=conns, workdir=workdir
+        )
+    return asyncio.run(open_phase(port, ids.paths(int(rate * duration)), rate, duration, conns=conns))
+
+
 def saturation(port: int, template: str, ids_file: Path | None, duration: float, conns: int, workdir: Path, ids: Ids):
     if wrk_path() is not None:
         return run_wrk(port, template, ids_file=ids_file, duration=duration, connections=conns, workdir=workdir)
@@ -473,6 +487,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections in (b): 4 per worker")
     parser.add_argument(
+        "--open-connections",
+        type=int,
+        default=256,
+        help="connections of the open-loop phases (a) and (c) (wrk: one thread each); enough that none waits",
+    )
+    parser.add_argument(
         "--no-answer-cache", action="store_true", help="run the server with SHOPGUIDE_ANSWER_CACHE_SIZE=0"
     )
     parser.add_argument("--unknown-share", type=float, default=0.1, help="share of never-seen shopper ids")
@@ -507,9 +527,8 @@ def main() -> None:
         asyncio.run(open_phase(port, ids.paths(200), 50, 2 if args.quick else 5, conns=16))  # warm-up, not reported
 
         console.print(f"(a) open loop {args.rate:.0f}/s for {args.duration:.0f}s")
-        planned = int(args.rate * args.duration)
         phases["a_fixed_rate"] = measured(
-            meter, lambda: asyncio.run(open_phase(port, ids.paths(planned), args.rate, args.duration, conns=256))
+            meter, lambda: fixed_rate(port, ids_path, ids, args.rate, args.duration, args.open_connections, workdir)
         )
 
         console.print(f"(b) saturation, closed loop, {args.phase_seconds:.0f}s each")
@@ -526,9 +545,9 @@ def main() -> None:
 
         over_rate = max(3 * sat, 1.0)
         console.print(f"(c) overload: open loop {over_rate:.0f}/s (3x saturation) for {args.phase_seconds:.0f}s")
-        planned = int(over_rate * args.phase_seconds)
         phases["c_overload_3x"] = measured(
-            meter, lambda: asyncio.run(open_phase(port, ids.paths(planned), over_rate, args.phase_seconds, conns=512))
+            meter,
+            lambda: fixed_rate(port, ids_path, ids, over_rate, args.phase_seconds, args.open_connections, workdir),
         )
         time.sleep(2)  # let the backlog of (c) drain before the swap phase
 
@@ -588,6 +607,12 @@ def main() -> None:
             f"  swap at {swap['at_s']:.1f}s to {swap['version']}: HTTP {swap['status']} in {swap['ms']:.0f} ms; "
             f"next 2.5 s: {sum(w['failed'] for w in window)} failed, "
             f"max latency {max((w['max_ms'] for w in window), default=0):.0f} ms"
+        )
+    slow = [w for w in phases["a_fixed_rate"].get("timeline", []) if w.get("over_20ms")]
+    if slow:
+        console.print(
+            "(a) seconds with answers over 20 ms: "
+            + ", ".join(f"{w['t']}s: {w['over_20ms']} (max {w['max_ms']:.0f} ms)" for w in slow)
         )
     console.print(f"checks: {results['checks']}")
     console.print(f"wrote {path}")
