@@ -284,7 +284,7 @@ def run_wrk_open(
     """
     per_thread = max(1, round(rate * duration / connections))
     planned = per_thread * connections
-    lead = 0.5 + 0.004 * connections  # wrk needs this to start its threads, build their Lua states and connect
+    lead = 1.0 + 0.01 * connections  # wrk needs this to start its threads, build their Lua states and connect
     start_ms = (time.monotonic() + lead) * 1000
     raw = _wrk(
         workdir / "load_service_open.lua", OPEN_SCRIPT, port, connections, connections,
