@@ -94,12 +94,11 @@ def is_degraded(sources: Sequence[str]) -> bool:
     return not sources or sources[0] not in PRIMARY_SOURCES
 
 
-def count_sources(sources: Sequence[str]) -> bool:
-    """Record fallback metrics; return whether the answer is degraded."""
+def count_sources(sources: Sequence[str]) -> None:
+    """Record fallback metrics: one count per item a fallback supplied."""
     for source in sources:
         if source not in PRIMARY_SOURCES:
             metrics.FALLBACKS.labels(source).inc()
-    return is_degraded(sources)
 
 
 def json_answer(response: RecommendationResponse, sources: Sequence[str]) -> CachedAnswer:
@@ -156,7 +155,7 @@ async def recommendations(
     def lookup() -> tuple[tuple, list[tuple[str, str]], CachedAnswer | None]:
         """The shopper's recent actions, the cache key they make, and the cached answer under it."""
         recent = state.store.recent_actions(user_id, limit=RECENT_EVENTS)
-        key = (served.version if served else None, user_id, tuple(recent), request_key)
+        key = (served.version, user_id, tuple(recent), request_key)  # only called with a model loaded
         answer = state.answers.get(key)
         metrics.ANSWER_CACHE.labels("miss" if answer is None else "hit").inc()
         return key, recent, answer
@@ -210,9 +209,11 @@ async def similar(item_id: IdPath, state: ServingStateDep, n: N = 10, lang: Lang
         log.exception("similar items failed; serving the static list", extra={"item": item_id})
         metrics.DEGRADED.labels("error").inc()
         recs = static_answer(served, n, state.deleted | {item_id})
+    sources = [rec.source for rec in recs]
+    count_sources(sources)
     return RecommendationResponse(
         item=item_id,
         items=present(served, recs, lang),
         model_version=served.version if served else None,
-        degraded=count_sources([rec.source for rec in recs]),
+        degraded=is_degraded(sources),
     )
