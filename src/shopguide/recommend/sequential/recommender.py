@@ -24,6 +24,7 @@ from shopguide.recommend.base import Recommender, strongest_action
 from shopguide.recommend.explain import Reason
 from shopguide.recommend.recent import RECENT_ITEMS, merge_sequence
 from shopguide.recommend.sequential.config import SequentialConfig
+from shopguide.recommend.sequential.report import TrainReport
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ class SequentialRecommender(Recommender):
                         member,
                         checkpoint_dir=self._member_checkpoints(index, cfg.members),
                         resume=self.resume,
-                        on_epoch=self._member_progress(index),
+                        on_epoch=self.on_epoch,
+                        member=index,
                     )
                 )
                 nets.append(net)
@@ -109,26 +111,10 @@ class SequentialRecommender(Recommender):
             return None
         return Path(self.checkpoint_dir) / f"member-{index}" if members > 1 else Path(self.checkpoint_dir)
 
-    def _member_progress(self, index: int) -> Callable[..., None] | None:
-        if self.on_epoch is None:
-            return None
-        on_epoch = self.on_epoch
-
-        def report(entry, total: int) -> None:
-            entry.member = index
-            on_epoch(entry, total)
-
-        return report
-
     @staticmethod
-    def _ensemble_report(reports: list) -> Any:
-        """One report for an ensemble: every member's epochs (tagged), summed time, the last member's best
-        epoch (``reports_`` holds each member's); the caller sets the ensemble's own validation NDCG@10."""
-        from shopguide.recommend.sequential.report import TrainReport
-
-        for index, report in enumerate(reports):
-            for entry in report.epochs:
-                entry.member = index
+    def _ensemble_report(reports: list[TrainReport]) -> TrainReport:
+        """One report for an ensemble: every member's epochs (tagged by member), summed time, the last
+        member's best epoch (``reports_`` holds each member's); the caller sets the pair's validation NDCG@10."""
         return TrainReport(
             epochs=[entry for report in reports for entry in report.epochs],
             best_epoch=reports[-1].best_epoch,

@@ -135,12 +135,14 @@ def train_network(
     checkpoint_dir: Path | None = None,
     resume: bool = False,
     on_epoch: Callable[[EpochLog, int], None] | None = None,
+    member: int = 0,
 ) -> TrainReport:
     """Train ``net`` in place on item-index ``sequences``; keep the weights of the best validation epoch.
 
     With ``cfg.validation == "last"`` each sequence of 3+ items gives its last item to early stopping and
     never trains on it. ``checkpoint_dir`` receives ``last.pt`` after every epoch; ``resume`` continues
-    from it (same config and catalogue size required). ``on_epoch(log, max_epochs)`` reports progress.
+    from it (same config and catalogue size required). ``on_epoch(log, max_epochs)`` reports progress;
+    ``member`` tags the epoch logs of one network of an ensemble.
     """
     started = time.perf_counter()
     device = resolve_device(cfg)
@@ -170,7 +172,7 @@ def train_network(
     for epoch in range(first_epoch, cfg.max_epochs + 1) if wins else ():
         tick = time.perf_counter()
         loss = _one_epoch(net, optimizer, batches(wins, cfg.batch_size, rng), cfg, device)
-        entry = EpochLog(epoch, loss, 0.0)
+        entry = EpochLog(epoch, loss, 0.0, member=member)
         if len(holdout):
             entry.ndcg10, entry.hr10 = holdout_metrics(net, holdout)
             entry.best = entry.ndcg10 > best
