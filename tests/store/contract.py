@@ -164,6 +164,15 @@ class StoreContract:
         assert [e.type.value for e in store.recent_events("u1", limit=1)] == ["impression"]
         assert store.recent_actions("nobody") == []
 
+    def test_active_users_by_latest_action_most_recent_first(self, store: Store) -> None:
+        store.add_events([event("old", "a", 1.0), event("old", "b", 2.0), event("mid", "a", 5.0, "cart")])
+        store.add_events([event("new", "c", 9.0, "purchase"), event("old", "z", 50.0, "impression")])
+        assert store.active_users() == ["new", "mid", "old"], "an impression is not an action"
+        assert store.active_users(limit=2) == ["new", "mid"]
+        assert store.active_users(limit=0) == []
+        store.add_events([event("old", "c", 10.0)])
+        assert store.active_users(limit=1) == ["old"]
+
     def test_stats_counts_event_types(self, filled: Store) -> None:
         stats = filled.stats()
         assert (stats["items"], stats["users"], stats["events"]) == (3, 2, 3)

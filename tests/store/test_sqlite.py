@@ -112,3 +112,20 @@ def test_concurrent_writers_on_one_file_all_succeed(tmp_path: Path) -> None:
     assert errors == []
     with open_store(url) as store:
         assert store.stats()["items"] == 80 and store.count_events() == 80
+
+
+def test_recent_actions_on_a_file_use_plain_connections_that_see_every_commit(tmp_path: Path) -> None:
+    path = tmp_path / "reads.db"
+    with open_store(f"sqlite:///{path}") as reader, open_store(f"sqlite:///{path}") as writer:
+        assert reader._reader is not None, "a SQLite file gets the plain-connection reader"
+        assert reader.recent_actions("u1") == []
+        writer.add_events([event("u1", "a", 1.0), event("u1", "b", 2.0, "cart")])
+        assert reader.recent_actions("u1") == [("b", "cart"), ("a", "click")], "another connection's commit"
+        seen: list = []
+        thread = threading.Thread(target=lambda: seen.append(reader.recent_actions("u1", limit=1)))
+        thread.start()
+        thread.join()
+        assert seen == [[("b", "cart")]]
+    with pytest.raises(StoreError, match="closed"):
+        reader.recent_actions("u1")
+    assert open_store("sqlite://")._reader is None, "an in-memory database has its one shared connection"

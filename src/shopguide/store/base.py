@@ -116,6 +116,15 @@ class Store(Protocol):
         events = self.recent_events(user, 5 * limit)
         return [(ev.item, ev.type.value) for ev in events if ev.type.value != "impression"][:limit]
 
+    def active_users(self, limit: int = 1000) -> list[str]:
+        """Up to ``limit`` shoppers by their latest action (impressions are not actions), most recent first:
+        whose answers are worth preparing before they ask."""
+        latest: dict[str, float] = {}
+        for ev in self.iter_events():
+            if ev.type.value != "impression":
+                latest[ev.user] = ev.ts  # iter_events is in time order: the last seen is the latest
+        return sorted(latest, key=lambda user: -latest[user])[: max(limit, 0)]
+
     def count_events(self) -> int:
         """The number of stored events."""
         ...

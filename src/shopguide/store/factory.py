@@ -23,6 +23,7 @@ from shopguide.errors import ConfigError, MissingDependencyError
 from shopguide.store.base import Store
 from shopguide.store.migrations import WRITE_OPTION
 from shopguide.store.sql import SqlStore
+from shopguide.store.sqlite_reads import SqliteReader
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def open_store(url: str) -> Store:
     else:
         raise ConfigError(f"unsupported store URL scheme {scheme!r}; supported: {', '.join(SUPPORTED_SCHEMES)}")
     try:
-        store = SqlStore(engine)
+        store = SqlStore(engine, reader=sqlite_reader(engine))
     except BaseException:
         engine.dispose()
         raise
@@ -76,6 +77,13 @@ def sqlite_engine(database: str | None) -> Engine:
     sa.event.listen(engine, "connect", _sqlite_on_connect)
     sa.event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def sqlite_reader(engine: Engine) -> SqliteReader | None:
+    """Plain per-thread connections for the hottest read, on a SQLite file (None for anything else)."""
+    if engine.dialect.name != "sqlite" or isinstance(engine.pool, StaticPool) or not engine.url.database:
+        return None
+    return SqliteReader(engine.url.database, timeout=BUSY_TIMEOUT_MS / 1000, on_connect=_sqlite_on_connect)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -29,6 +29,7 @@ from shopguide.data.vocab import Vocab
 from shopguide.errors import ConfigError, DataError, NotFoundError, StoreError
 from shopguide.store.base import AddEventsResult, ImportResult, Store
 from shopguide.store.migrations import WRITE_OPTION, define_tables, migrate
+from shopguide.store.sqlite_reads import SqliteReader
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,21 @@ _RECENT_ACTIONS = (
     sa.select(EVENTS.c.item_id, EVENTS.c.type)
     .where(EVENTS.c.user_id == sa.bindparam("user"), EVENTS.c.type != EventType.IMPRESSION.value)
     .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
+    .limit(sa.bindparam("limit"))
+)
+
+#: the same query for SqliteReader (plain sqlite3, ``?`` placeholders: user, the impression type, limit)
+_RECENT_ACTIONS_SQLITE = (
+    f"SELECT {EVENTS.c.item_id.name}, {EVENTS.c.type.name} FROM {EVENTS.name} "
+    f"WHERE {EVENTS.c.user_id.name} = ? AND {EVENTS.c.type.name} != ? "
+    f"ORDER BY {EVENTS.c.ts.name} DESC, {EVENTS.c.seq.name} DESC LIMIT ?"
+)
+_LATEST_ACTION = sa.func.max(EVENTS.c.ts)
+_ACTIVE_USERS = (
+    sa.select(EVENTS.c.user_id)
+    .where(EVENTS.c.type != EventType.IMPRESSION.value)
+    .group_by(EVENTS.c.user_id)
+    .order_by(_LATEST_ACTION.desc(), EVENTS.c.user_id)
     .limit(sa.bindparam("limit"))
 )
 
@@ -142,7 +158,10 @@ class SqlStore(Store):
     build one from a URL with the right engine settings.
     """
 
-    def __init__(self, engine: Engine, *, batch_size: int = 1000, page_size: int = 5000) -> None:
+    def __init__(
+        self, engine: Engine, *, batch_size: int = 1000, page_size: int = 5000, reader: SqliteReader | None = None
+    ) -> None:
+        """``reader``: plain connections for the request path's recent-actions read (a SQLite file)."""
         if engine.dialect.name not in _INSERTS:
             raise ConfigError(f"unsupported database dialect {engine.dialect.name!r}; use sqlite or postgresql")
         self._engine = engine
@@ -156,6 +175,7 @@ class SqlStore(Store):
             threading.RLock() if isinstance(engine.pool, StaticPool) else nullcontext()
         )
         self._closed = False
+        self._reader = reader
         self.schema_version = migrate(engine)
 
     @property
@@ -305,8 +325,17 @@ class SqlStore(Store):
     def recent_actions(self, user: str, limit: int = 20) -> list[tuple[str, str]]:
         if limit <= 0:
             return []
+        if self._reader is not None:
+            self._check_open()
+            return self._reader.rows(_RECENT_ACTIONS_SQLITE, (user, EventType.IMPRESSION.value, limit))
         with self._read() as conn:
             return [(row[0], row[1]) for row in conn.execute(_RECENT_ACTIONS, {"user": user, "limit": limit})]
+
+    def active_users(self, limit: int = 1000) -> list[str]:
+        if limit <= 0:
+            return []
+        with self._read() as conn:
+            return list(conn.execute(_ACTIVE_USERS, {"limit": limit}).scalars())
 
     def count_events(self) -> int:
         with self._read() as conn:
@@ -400,4 +429,6 @@ class SqlStore(Store):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self._reader is not None:
+                self._reader.close()
             self._engine.dispose()
