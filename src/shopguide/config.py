@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     )
     startup_model: str = Field(default="fallback", description="Model trained at start-up when none exists.")
     deadline_ms: float = Field(default=100.0, gt=0, description="Per-request deadline for recommendations.")
-    max_in_flight: int = Field(default=64, ge=1, description="Requests in flight beyond which the service sheds load.")
+    max_in_flight: int = Field(
+        default=16,
+        ge=1,
+        description="Requests in flight per worker beyond which it answers 503 at once (see RESULTS.md §8 for why 16).",
+    )
     shed_wait_ms: float = Field(
         default=0.0,
         ge=0,
@@ -58,6 +62,21 @@ class Settings(BaseSettings):
         "and the shopper's latest events, so a new event or model is never answered from it); 0 turns it off.",
     )
     answer_cache_seconds: float = Field(default=300.0, gt=0, description="Longest a cached answer is reused.")
+    warm_shoppers: int = Field(
+        default=1000,
+        ge=0,
+        description="At start-up each worker prepares the default feed (n=10, English) of this many most recently "
+        "active shoppers before it takes requests; 0 turns it off.",
+    )
+    warm_answers: int = Field(
+        default=1000,
+        ge=0,
+        description="Before a new model version is swapped in, each worker prepares this many of the answers it "
+        "served most recently, with the new version; 0 turns it off.",
+    )
+    warm_seconds: float = Field(
+        default=10.0, ge=0, description="Longest a worker spends preparing answers at start-up or before a swap."
+    )
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
     max_event_batch: int = Field(default=1000, ge=1, description="Most events accepted in one POST.")
     train_product_tagger: bool = Field(

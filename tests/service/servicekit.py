@@ -21,8 +21,11 @@ KNOWN_SHOPPER = "shopper-001"
 
 
 def service_settings(home: Path, **overrides: Any) -> Settings:
-    """Settings rooted at ``home``, deaf to SHOPGUIDE_* variables and .env files of the developer's shell."""
-    return Settings(_env_file=None, home=home, store_url="", **overrides)
+    """Settings rooted at ``home``, deaf to SHOPGUIDE_* variables and .env files of the developer's shell.
+
+    Answers are not prepared ahead (warmup.py) unless a test asks for it: preparing would add to every
+    app's start-up and every swap, and turn a test's first request into a cache hit."""
+    return Settings(_env_file=None, home=home, store_url="", **{"warm_shoppers": 0, "warm_answers": 0, **overrides})
 
 
 @dataclass

@@ -71,6 +71,15 @@ def test_ready_names_the_served_model_version(svc: Service) -> None:
     assert body["model_version"] == svc.state.models.bundles.active_version()
 
 
+def test_the_started_worker_keeps_its_long_lived_heap_out_of_full_collections(svc: Service) -> None:
+    import gc
+
+    model = svc.state.models.served.model
+    assert gc.get_freeze_count() > 0
+    assert gc.is_tracked(model)
+    assert all(obj is not model for obj in gc.get_objects(generation=2)), "the served model is frozen"
+
+
 # ---------------------------------------------------------------------------- recommendations
 def test_known_shopper_gets_n_new_items_with_reasons(svc: Service) -> None:
     body = recommend(svc, KNOWN_SHOPPER, n=30)

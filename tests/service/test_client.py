@@ -316,7 +316,7 @@ def test_overload_503_maps_to_service_unavailable_with_retry_after() -> None:
         transport = httpx.ASGITransport(app=shedder)
         async with AsyncShopguideClient("http://service", http_client=httpx.AsyncClient(transport=transport)) as sg:
             held = asyncio.create_task(sg.recommendations("u", n=1))
-            while shedder.in_flight == 0:
+            while shedder.policy.in_flight == 0:
                 await asyncio.sleep(0.001)
             with pytest.raises(ServiceUnavailableError) as err:
                 await sg.recommendations("v", n=1)

@@ -285,32 +285,32 @@ def test_service_time_is_the_interval_between_completions_under_load() -> None:
         inner.release.set()
         clock.now = 0.0
         await _get(shedder)  # alone: start 0, done 0 -> first sample 0 keeps the average unset
-        assert shedder.service_time == 0.0
+        assert shedder.policy.service_time == 0.0
         first = asyncio.create_task(_get(shedder))
         inner.release.clear()
         await asyncio.sleep(0)
         clock.now = 0.010
         inner.release.set()
         await first
-        assert shedder.service_time == pytest.approx(0.010)
+        assert shedder.policy.service_time == pytest.approx(0.010)
 
     asyncio.run(scenario())
 
 
 def test_requests_are_shed_when_the_estimated_wait_exceeds_the_budget() -> None:
     shedder, inner, _ = _shedder(0.05)
-    shedder.service_time = 0.020  # 20 ms per request measured recently
+    shedder.policy.service_time = 0.020  # 20 ms per request measured recently
 
     async def scenario() -> tuple[int, httpx.Response, list[httpx.Response], httpx.Response]:
         held = [asyncio.create_task(_get(shedder)) for _ in range(3)]
-        while shedder.in_flight < 3:
+        while shedder.policy.in_flight < 3:
             await asyncio.sleep(0)
         # 3 in flight x 20 ms = 60 ms ahead of the next request: over the 50 ms budget
         shed = await asyncio.wait_for(_get(shedder), 5)  # a request that is let in would hang: fail instead
         health = await _get(shedder, "/health/live")
         inner.release.set()
         done = await asyncio.gather(*held)
-        return shedder.in_flight, shed, done, health
+        return shedder.policy.in_flight, shed, done, health
 
     in_flight, shed, done, health = asyncio.run(scenario())
     assert shed.status_code == 503
@@ -319,35 +319,35 @@ def test_requests_are_shed_when_the_estimated_wait_exceeds_the_budget() -> None:
     assert "estimated wait 60 ms exceeds 50 ms" in shed.json()["detail"]
     assert [r.status_code for r in done] == [200, 200, 200]
     assert health.status_code == 200, "health endpoints are never shed"
-    assert shedder.shed == 1
+    assert shedder.policy.shed == 1
     assert in_flight == 0
 
 
 def test_requests_within_the_wait_budget_are_admitted() -> None:
     shedder, inner, _ = _shedder(0.05)
-    shedder.service_time = 0.020
+    shedder.policy.service_time = 0.020
 
     async def scenario() -> list[int]:
         held = [asyncio.create_task(_get(shedder)) for _ in range(2)]
-        while shedder.in_flight < 2:
+        while shedder.policy.in_flight < 2:
             await asyncio.sleep(0)
         third = asyncio.create_task(_get(shedder))  # 2 x 20 ms = 40 ms: within 50 ms
-        while shedder.in_flight < 3:
+        while shedder.policy.in_flight < 3:
             await asyncio.sleep(0)
         inner.release.set()
         return [r.status_code for r in await asyncio.gather(*held, third)]
 
     assert asyncio.run(scenario()) == [200, 200, 200]
-    assert shedder.shed == 0
+    assert shedder.policy.shed == 0
 
 
 def test_a_zero_wait_budget_turns_wait_shedding_off_but_keeps_max_in_flight() -> None:
     shedder, inner, _ = _shedder(0.0, max_in_flight=3)
-    shedder.service_time = 10.0  # any estimate is acceptable without a budget
+    shedder.policy.service_time = 10.0  # any estimate is acceptable without a budget
 
     async def scenario() -> list[int]:
         held = [asyncio.create_task(_get(shedder)) for _ in range(3)]
-        while shedder.in_flight < 3:
+        while shedder.policy.in_flight < 3:
             await asyncio.sleep(0)
         fourth = await asyncio.wait_for(_get(shedder), 5)
         inner.release.set()
@@ -363,6 +363,7 @@ def test_the_wait_budget_comes_from_settings_and_the_environment(monkeypatch: py
     assert Settings(_env_file=None).shed_wait_ms == 25.0
     app = create_app(Settings(_env_file=None, shed_wait_ms=30))
     shedder = next(m for m in app.user_middleware if m.cls is LoadShedder)
-    assert shedder.kwargs["max_wait"] == pytest.approx(0.030)
+    assert shedder.kwargs["policy"] is app.state.shedding, "middleware and HTTP protocol share one policy"
+    assert app.state.shedding.max_wait == pytest.approx(0.030)
     monkeypatch.delenv("SHOPGUIDE_SHED_WAIT_MS")
     assert Settings(_env_file=None).shed_wait_seconds == 0.0  # off unless configured

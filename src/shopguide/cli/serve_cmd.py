@@ -28,6 +28,8 @@ from shopguide.config import Settings
 log = logging.getLogger(__name__)
 
 APP = "shopguide.service.app:app_from_env"
+#: uvicorn's httptools protocol refusing overload before the ASGI app (see shedding_protocol.py)
+HTTP_PROTOCOL = "shopguide.service.shedding_protocol:SheddingHttpToolsProtocol"
 METRICS_DIR = "prometheus-multiproc"
 
 
@@ -131,6 +133,7 @@ def serve(
         uvicorn.run(
             APP,
             factory=True,
+            http=HTTP_PROTOCOL,
             host=host,
             port=port,
             workers=workers,

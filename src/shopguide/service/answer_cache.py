@@ -14,6 +14,7 @@ gain a dependency for one ordered dict with a lock.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -44,7 +45,8 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable) -> CachedAnswer | None:
+    def get(self, key: Hashable, *, count_miss: bool = True) -> CachedAnswer | None:
+        """The answer under ``key``, or None; ``count_miss=False`` for a look that others will repeat."""
         if not self.size:
             return None
         with self._lock:
@@ -52,7 +54,7 @@ class AnswerCache:
             if entry is None or self._clock() - entry[0] > self.max_age:
                 if entry is not None:
                     del self._entries[key]
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
@@ -66,6 +68,16 @@ class AnswerCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether ``key`` is stored (without counting a hit or a miss, or refreshing its place)."""
+        with self._lock:
+            return key in self._entries
+
+    def recent_keys(self, limit: int) -> list[Hashable]:
+        """Up to ``limit`` keys, the most recently used first."""
+        with self._lock:
+            return list(itertools.islice(reversed(self._entries), max(limit, 0)))
 
     def clear(self) -> None:
         with self._lock:

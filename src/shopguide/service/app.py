@@ -4,6 +4,7 @@ the model (no import-time side effects, house rule 5)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,9 +14,11 @@ from shopguide import __version__
 from shopguide.config import Settings
 from shopguide.service import metrics
 from shopguide.service.errors import install_error_handlers
-from shopguide.service.resilience import BodyLimit, LoadShedder
+from shopguide.service.feed_fast_path import ROUTE_PATH, FeedFastPath
+from shopguide.service.resilience import BodyLimit, LoadShedder, ShedPolicy
 from shopguide.service.routes import admin, chat, dashboard, discover, events, health, items, recommend, web
 from shopguide.service.state import ServiceState
+from shopguide.service.warmup import warm_start
 
 
 def create_app(settings: Settings | None = None, *, state: ServiceState | None = None) -> FastAPI:
@@ -30,6 +33,9 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         if served is not None:
             metrics.MODEL_VERSION.labels(served.version, served.model.source).set(1)
             await asyncio.to_thread(chat.prepare, app)  # build the guide now: the first chat turn is fast
+            if own:  # the active shoppers' feeds are ready before the first request (warmup.py)
+                await asyncio.to_thread(warm_start, app.state.shopguide)
+        settle_heap()
         try:
             yield
         finally:
@@ -44,13 +50,28 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     )
     install_error_handlers(app)
 
+    # inside the metrics and the shedding: its answers count as the route's
+    feed_route = next(r for r in recommend.router.routes if getattr(r, "path", None) == ROUTE_PATH)
+    app.add_middleware(FeedFastPath, route=feed_route)
     app.add_middleware(metrics.RequestMetrics)
     for module in (health, recommend, discover, items, events, admin, dashboard, chat, web):
         app.include_router(module.router)
     # outermost first: shedding happens before anything else is spent on a request
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight, max_wait=settings.shed_wait_seconds)
+    # one policy per worker: the HTTP protocol of ``shopguide serve`` reads it from app.state to refuse
+    # before any ASGI work (shedding_protocol.py); the middleware enforces it under any other server
+    app.state.shedding = ShedPolicy(max_in_flight=settings.max_in_flight, max_wait=settings.shed_wait_seconds)
+    app.add_middleware(LoadShedder, policy=app.state.shedding)
     return app
+
+
+def settle_heap() -> None:
+    """Keep what start-up built (models, indexes, the tokenizer's dictionary) out of the garbage
+    collector's full passes: with ~200k long-lived objects a full pass stopped a worker for 115-130 ms
+    (measured on the demo catalog), a latency spike every few seconds under load. ``gc.freeze`` moves
+    them to a generation the collector never scans; reference counting still frees them."""
+    gc.collect()
+    gc.freeze()
 
 
 def app_from_env() -> FastAPI:

@@ -22,6 +22,11 @@ ANSWER_CACHE = Counter(
     "Recommendation answers found (hit) or computed (miss) in the answer cache",
     ["result"],
 )
+PREPARED = Counter(
+    "shopguide_answers_prepared_total",
+    "Recommendation answers prepared before they were asked for (at start-up, or for a new model version)",
+    ["occasion"],
+)
 EVENTS = Counter("shopguide_events_total", "Events received", ["outcome"])
 MODEL_VERSION = Gauge(
     "shopguide_model_info", "The model version served by this worker", ["version", "model"], multiprocess_mode="max"

@@ -7,10 +7,12 @@ in flight keep the model they started with and no request fails during a swap.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,9 +86,12 @@ class ModelHolder:
     def __init__(self, bundles: BundleStore, *, check_interval: float = 2.0) -> None:
         self.bundles = bundles
         self.check_interval = check_interval
+        #: called with a loaded version just before it is swapped in (the service prepares answers there)
+        self.prepare: Callable[[Served], object] | None = None
         self._served: Served | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()  # one load at a time: the last one asked for is served last
 
     def _previous_search(self) -> SearchIndex | None:
         return self._served.search if self._served else None
@@ -101,19 +106,26 @@ class ModelHolder:
         return self._served
 
     def load(self, version: str | None = None) -> Served:
-        """Load ``version`` (default: active) and make it the served model."""
-        model = self.bundles.load(version)
-        version = version or self.bundles.active_version() or "unknown"
-        data = model.dataset_
-        served = Served(
-            model=model,
-            version=version,
-            static_items=static_list(model),
-            pairing=_optional(lambda: PairingIndex.build(data), "pairing"),
-            search=_optional(lambda: search_index(model, self._tokenizer(), self._previous_search()), "search"),
-            context=_optional(lambda: ContextIndex(data), "context"),
-        )
-        self._served = served
+        """Load ``version`` (default: active), let ``prepare`` see it, then make it the served model."""
+        with self._load_lock:
+            model = self.bundles.load(version)
+            version = version or self.bundles.active_version() or "unknown"
+            data = model.dataset_
+            served = Served(
+                model=model,
+                version=version,
+                static_items=static_list(model),
+                pairing=_optional(lambda: PairingIndex.build(data), "pairing"),
+                search=_optional(lambda: search_index(model, self._tokenizer(), self._previous_search()), "search"),
+                context=_optional(lambda: ContextIndex(data), "context"),
+            )
+            if self.prepare is not None:
+                try:
+                    self.prepare(served)
+                except Exception:  # preparing is an optimisation: swap the version in cold
+                    log.exception("preparing the new version failed", extra={"version": version})
+            self._served = served
+            gc.freeze()  # the new version is long-lived: keep it out of the collector's full passes (app.py)
         log.info("model loaded", extra={"version": version, "model": model.source})
         return served
 
@@ -141,7 +153,8 @@ class ModelHolder:
 
         def load_and_release() -> None:
             try:
-                self.load(active)
+                if self.bundles.active_version() == active:  # still wanted after another load finished
+                    self.load(active)
             except Exception:  # keep serving the current model; try again at the next check
                 log.exception("loading the new model failed", extra={"version": active})
             finally:

@@ -34,8 +34,7 @@ async def run_with_deadline(fn: Callable[[], T], seconds: float) -> T:
         raise DeadlineExceeded(f"took longer than {seconds * 1000:.0f} ms") from None
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
-    payload = json.dumps(body).encode()
+async def _send_json(send: Send, status: int, payload: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -50,79 +49,98 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
     await send({"type": "http.response.body", "body": payload})
 
 
-class LoadShedder:
-    """ASGI middleware: admit a request only while the service can still start it in time; else 503 at once.
+class ShedPolicy:
+    """When to refuse a request at once (503 + ``Retry-After``) instead of queueing it.
 
-    Two limits, each answered with 503 + ``Retry-After``: at most ``max_in_flight`` requests at once,
-    and (when ``max_wait`` > 0 seconds) no request whose estimated wait, requests in flight x recent mean
-    service time, exceeds ``max_wait``. The service time is the moving average (weight ``alpha``) of the
-    interval from the later of a request's start and the previous completion to its completion: under
-    load, completions come one service time apart however many requests share the worker. ``clock`` is
+    Two limits: at most ``max_in_flight`` requests at once, and (when ``max_wait`` > 0 seconds) no request
+    whose estimated wait, requests in flight x recent mean service time, exceeds ``max_wait``. The service
+    time is the moving average (weight ``alpha``) of the interval from the later of a request's start and
+    the previous completion to its completion: under load, completions come one service time apart however
+    many requests share the worker. One policy per worker, shared by the two places that enforce it: the
+    ASGI middleware :class:`LoadShedder` and, under ``shopguide serve``, the HTTP protocol of
+    :mod:`shopguide.service.shedding_protocol`, which refuses before any ASGI work is spent. ``clock`` is
     injectable for tests.
     """
 
     def __init__(
         self,
-        app: ASGIApp,
         max_in_flight: int = 64,
         retry_after: int = 1,
         max_wait: float = 0.0,
         alpha: float = 0.1,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self.app = app
         self.max_in_flight = max_in_flight
         self.retry_after = retry_after
         self.max_wait = max_wait
         self.alpha = alpha
         self.clock = clock
-        self.in_flight = 0
+        self.in_flight = 0  # requests inside the middleware
         self.shed = 0
         self.service_time = 0.0  # seconds; 0 until a request has completed
         self._last_done = float("-inf")
 
-    @property
-    def estimated_wait(self) -> float:
-        """Seconds a request admitted now would wait for the ones in flight (in flight x service time)."""
-        return self.in_flight * self.service_time
+    @staticmethod
+    def exempt(path: str) -> bool:
+        """Probes, metrics and the admin API are never shed."""
+        return path.startswith(EXEMPT_PREFIXES)
 
-    def _overloaded(self) -> str | None:
-        if self.in_flight >= self.max_in_flight:
+    def overloaded(self, in_flight: int) -> str | None:
+        """Why a request arriving with ``in_flight`` others in progress must be refused, or None to admit it."""
+        if in_flight >= self.max_in_flight:
             return "too many requests in flight; retry shortly"
-        if self.max_wait > 0 and self.estimated_wait > self.max_wait:
-            return f"estimated wait {self.estimated_wait * 1000:.0f} ms exceeds {self.max_wait * 1000:.0f} ms; retry shortly"
+        if self.max_wait > 0 and in_flight * self.service_time > self.max_wait:
+            wait = in_flight * self.service_time
+            return f"estimated wait {wait * 1000:.0f} ms exceeds {self.max_wait * 1000:.0f} ms; retry shortly"
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        detail = self._overloaded()
-        if detail is not None:
-            self.shed += 1
-            REQUESTS.labels("shed", scope.get("method", "GET"), "503").inc()
-            await _send_json(
-                send,
-                503,
-                {"error": "overloaded", "detail": detail},
-                [(b"retry-after", str(self.retry_after).encode())],
-            )
-            return
-        self.in_flight += 1
-        started = self.clock()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.in_flight -= 1
-            self._completed(started)
+    def refused(self, method: str) -> None:
+        """Count a refusal (this object and the Prometheus request counter)."""
+        self.shed += 1
+        REQUESTS.labels("shed", method, "503").inc()
 
-    def _completed(self, started: float) -> None:
+    def body(self, detail: str) -> bytes:
+        """The JSON body of a refusal."""
+        return json.dumps({"error": "overloaded", "detail": detail}).encode()
+
+    def completed(self, started: float) -> None:
+        """A request admitted at ``started`` (``clock`` time) finished now: update the service time."""
         done = self.clock()
         sample = done - max(started, self._last_done)
         self._last_done = done
         self.service_time = (
             sample if self.service_time == 0 else self.service_time + self.alpha * (sample - self.service_time)
         )
+
+
+class LoadShedder:
+    """ASGI middleware: admit a request only while :class:`ShedPolicy` allows it; else 503 at once.
+
+    Either give the worker's ``policy`` (the app factory does, so that the HTTP protocol shares it) or
+    the policy's own keyword arguments.
+    """
+
+    def __init__(self, app: ASGIApp, policy: ShedPolicy | None = None, **limits: Any) -> None:
+        self.app = app
+        self.policy = policy or ShedPolicy(**limits)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        policy = self.policy
+        if scope["type"] != "http" or policy.exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        detail = policy.overloaded(policy.in_flight)
+        if detail is not None:
+            policy.refused(scope.get("method", "GET"))
+            await _send_json(send, 503, policy.body(detail), [(b"retry-after", str(policy.retry_after).encode())])
+            return
+        policy.in_flight += 1
+        started = policy.clock()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            policy.in_flight -= 1
+            policy.completed(started)
 
 
 class BodyLimit:
@@ -177,6 +195,12 @@ class BodyLimit:
         await _send_json(
             send,
             413,
-            {"error": "payload_too_large", "detail": f"request body exceeds {self.max_bytes} bytes", "field": "body"},
+            json.dumps(
+                {
+                    "error": "payload_too_large",
+                    "detail": f"request body exceeds {self.max_bytes} bytes",
+                    "field": "body",
+                }
+            ).encode(),
             [],
         )

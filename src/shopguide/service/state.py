@@ -13,7 +13,7 @@ from shopguide.config import Settings
 from shopguide.recommend.bundle import BundleStore
 from shopguide.recommend.training import train_and_save
 from shopguide.service.answer_cache import AnswerCache
-from shopguide.service.models import ModelHolder
+from shopguide.service.models import ModelHolder, Served
 from shopguide.store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,15 @@ class ServiceState:
         holder.load()
         deleted = store.deleted_item_ids()
         answers = AnswerCache(settings.answer_cache_size, settings.answer_cache_seconds)
-        return cls(settings=settings, store=store, models=holder, deleted=deleted, answers=answers)
+        state = cls(settings=settings, store=store, models=holder, deleted=deleted, answers=answers)
+        holder.prepare = state.prepare_version
+        return state
+
+    def prepare_version(self, incoming: Served) -> int:
+        """Before ``incoming`` is swapped in: prepare the answers this worker served most recently."""
+        from shopguide.service.warmup import warm_swap  # warmup builds on this module
+
+        return warm_swap(self, incoming)
 
     # ------------------------------------------------------------------ deleted items
     def mark_deleted(self, item_id: str) -> None:

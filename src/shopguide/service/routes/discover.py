@@ -10,7 +10,8 @@ from shopguide.errors import ModelError
 from shopguide.recommend.base import Recommendation
 from shopguide.recommend.explain import Reason
 from shopguide.service.deps import ServingStateDep
-from shopguide.service.routes.recommend import IdPath, Lang, N, present
+from shopguide.service.feed import present
+from shopguide.service.routes.recommend import IdPath, Lang, N
 from shopguide.service.schemas import RecommendationResponse, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["discovery"])

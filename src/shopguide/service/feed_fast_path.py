@@ -1,0 +1,80 @@
+"""Cache hits of GET /v1/users/{id}/recommendations answered before FastAPI's routing.
+
+A feed shown again is the most frequent request and, once cached, the cheapest to answer: one indexed
+read of the shopper's recent actions and a dictionary lookup. Through the route, FastAPI's routing,
+dependency solving and the validation of twelve query parameters cost more than that (about 80 µs of
+the ~110 µs a route call took in process against ~35 µs for a parameterless one). This middleware,
+inside the metrics and the load shedding, recognises the route's path, builds the same cache key from a
+query string in plain form (:meth:`FeedRequest.from_query`) and, on a hit, sends the cached body with
+the route's headers.
+
+Everything else goes to the route unchanged: a miss (the route then computes the answer under its
+deadline), a query it does not take as it is (the route parses it and names a bad field), a PostgreSQL
+store (read in a thread, as the route does), a worker whose deleted-items sync is due, any error. A hit
+needs no validation of its own: its key can only be in the cache because the route validated the very
+same request when it made the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shopguide.data.schema import ID_PATTERN
+from shopguide.service import metrics
+from shopguide.service.answer_cache import CachedAnswer
+from shopguide.service.feed import RECENT_EVENTS, FeedRequest, answer_key, count_sources
+
+log = logging.getLogger(__name__)
+
+ROUTE_PATH = "/v1/users/{user_id}/recommendations"
+_PATH = re.compile(r"/v1/users/([^/]{1,128})/recommendations")
+_ID = re.compile(ID_PATTERN)
+
+
+class FeedFastPath:
+    """ASGI middleware: serve a recommendations GET from the answer cache when it is there."""
+
+    def __init__(self, app: ASGIApp, route: Any = None) -> None:
+        """``route``: the route's APIRoute, set on the scope of a hit so that the metrics label it alike."""
+        self.app = app
+        self._route = route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = self._cached(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = self._route
+        metrics.ANSWER_CACHE.labels("hit").inc()
+        count_sources(answer.sources)
+        headers = [(b"content-length", str(len(answer.body)).encode()), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
+    def _cached(self, scope: Scope) -> CachedAnswer | None:
+        match = _PATH.fullmatch(scope["path"])
+        if match is None or not _ID.fullmatch(user := match.group(1)):
+            return None
+        app = scope.get("app")
+        state = getattr(getattr(app, "state", None), "shopguide", None)
+        if state is None or not state.answers.size or not state.store.local or state.deleted_sync_due():
+            return None
+        request = FeedRequest.from_query(scope.get("query_string", b""))
+        if request is None:
+            return None
+        try:
+            state.models.refresh()
+            served = state.models.served
+            if served is None:
+                return None
+            generation = state.deleted_generation  # read before the set, as the route does
+            recent = state.store.recent_actions(user, limit=RECENT_EVENTS)
+            answer = state.answers.get(answer_key(served.version, user, recent, request, generation), count_miss=False)
+        except Exception:  # the route will meet the same failure and answer it its way
+            log.debug("fast path lookup failed; the route answers", exc_info=True)
+            return None
+        return answer

@@ -1,0 +1,110 @@
+"""Answers prepared ahead: at start-up for the most recently active shoppers, and for a new model version
+before it is swapped in; a prepared answer is byte for byte the one the route computes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from servicekit import Service, running_service
+
+from shopguide.service import warmup
+from shopguide.service.feed import FeedRequest, answer_key
+
+WARM = 12
+
+
+@pytest.fixture
+def svc(seeded_home, tmp_path_factory) -> Iterator[Service]:
+    with running_service(
+        seeded_home, tmp_path_factory, warm_shoppers=WARM, warm_answers=100, model_check_seconds=0, deadline_ms=5000
+    ) as service:
+        yield service
+
+
+def recs(svc: Service, user: str, **params) -> dict:
+    response = svc.client.get(f"/v1/users/{user}/recommendations", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def body(svc: Service, user: str, **params) -> bytes:
+    return svc.client.get(f"/v1/users/{user}/recommendations", params=params).content
+
+
+def test_the_most_recently_active_shoppers_feeds_are_ready_at_start(svc: Service) -> None:
+    state = svc.state
+    active = state.store.active_users(WARM)
+    assert len(active) == WARM and len(state.answers) == WARM
+    hits = state.answers.hits
+    prepared = {user: body(svc, user) for user in active}  # the route's default request: n=10, English
+    assert state.answers.hits == hits + WARM, "every default feed of an active shopper was a cache hit"
+    state.answers.clear()
+    assert {user: body(svc, user) for user in active} == prepared, "prepared = what the route computes"
+    assert state.answers.hits == hits + WARM
+
+
+def test_a_new_version_is_swapped_in_with_the_recently_served_answers_prepared(svc: Service) -> None:
+    state = svc.state
+    old = state.models.served.version
+    shoppers = ["shopper-020", "shopper-021", "warm-new-visitor"]
+    for user in shoppers:
+        recs(svc, user, n=5, lang="zh")
+    new = svc.client.post("/v1/admin/train", json={"model": "item_knn"}).json()["job"]
+    while (job := svc.client.get(f"/v1/admin/train/{new}").json())["status"] not in {"done", "failed"}:
+        threading.Event().wait(0.05)
+    assert job["status"] == "done", job
+    version = job["version"]
+    assert state.models.served.version == version != old
+    hits = state.answers.hits
+    swapped = {user: recs(svc, user, n=5, lang="zh") for user in shoppers}
+    assert state.answers.hits == hits + len(shoppers), "the first requests after the swap were hits"
+    assert {answer["model_version"] for answer in swapped.values()} == {version}
+    state.answers.clear()
+    assert {user: recs(svc, user, n=5, lang="zh") for user in shoppers} == swapped
+
+
+def test_an_event_after_preparing_still_changes_the_next_answer(svc: Service) -> None:
+    user = svc.state.store.active_users(1)[0]
+    before = recs(svc, user)
+    carted = before["items"][0]["id"]
+    event = {"user": user, "item": carted, "type": "cart", "ts": 1_900_000_000.0}
+    assert svc.client.post("/v1/events", json={"events": [event]}).json()["accepted"] == 1
+    assert carted not in [it["id"] for it in recs(svc, user)["items"]]
+
+
+def test_preparing_stops_at_the_time_limit_and_skips_a_failing_shopper(svc: Service, monkeypatch) -> None:
+    state = svc.state
+    served = state.models.served
+    state.answers.clear()
+    calls: list[str] = []
+    real = warmup.compute_answer
+
+    def flaky(served, user, request, recent, deleted):
+        calls.append(user)
+        if user == "broken":
+            raise RuntimeError("model failure")
+        return real(served, user, request, recent, deleted)
+
+    monkeypatch.setattr(warmup, "compute_answer", flaky)
+    wanted = [("a-1", FeedRequest()), ("broken", FeedRequest()), ("a-2", FeedRequest(n=3))]
+    assert warmup.prepare_answers(state, served, wanted, seconds=30, occasion="test") == 2
+    assert calls == ["a-1", "broken", "a-2"] and len(state.answers) == 2
+    key = answer_key(served.version, "a-2", [], FeedRequest(n=3), state.deleted_generation)
+    assert key in state.answers
+    assert warmup.prepare_answers(state, served, [("a-3", FeedRequest())], seconds=0, occasion="test") == 0
+
+
+def test_a_failure_while_preparing_never_blocks_the_swap(svc: Service, monkeypatch) -> None:
+    state = svc.state
+    recs(svc, "shopper-030")
+
+    def broken(incoming):
+        raise RuntimeError("preparing failed")
+
+    monkeypatch.setattr(state.models, "prepare", broken)
+    current = state.models.served.version
+    loaded = state.models.load(current)  # the same version again: load, prepare (fails), swap
+    assert state.models.served is loaded
+    assert recs(svc, "shopper-030")["model_version"] == current
