@@ -394,25 +394,45 @@ def test_serve_with_two_workers_over_real_http(
     assert proc.returncode == 0, (tmp_path / "serve.log").read_text()
 
 
-def test_serve_listener_keeps_tcp_nodelay_for_workers() -> None:
-    """With several workers uvicorn binds the listener itself; ours must say IPPROTO_TCP so that asyncio
-    sets TCP_NODELAY on accepted connections (else keep-alive answers wait ~40 ms for a delayed ACK)."""
+def test_serve_gives_each_worker_its_own_reuse_port_listener_with_tcp_nodelay() -> None:
+    """With several workers uvicorn binds the listener in its supervisor; ours pickles into one socket per
+    worker on the same port (SO_REUSEPORT: the kernel spreads connections over them) and says
+    IPPROTO_TCP, so that asyncio sets TCP_NODELAY (else keep-alive answers wait ~40 ms for a delayed ACK)."""
+    from multiprocessing.reduction import ForkingPickler
+
     import uvicorn.config
 
-    from shopguide.cli.serve_cmd import tcp_nodelay_listener
+    from shopguide.cli.serve_cmd import worker_listeners
+    from shopguide.service.listener import ReusePortListener
 
     config = uvicorn.config.Config("shopguide.service.app:app_from_env", host="127.0.0.1", port=0, workers=2)
-    with tcp_nodelay_listener():
-        sock = config.bind_socket()
-    try:
-        assert sock.proto == socket.IPPROTO_TCP
-        assert sock.get_inheritable()
-        sock.listen()
-        conn = socket.create_connection(sock.getsockname())
-        accepted, _ = sock.accept()
-        assert accepted.proto == socket.IPPROTO_TCP  # what asyncio checks before setting TCP_NODELAY
-        accepted.close()
-        conn.close()
-    finally:
-        sock.close()
+    with worker_listeners():
+        reserved = config.bind_socket()
     assert uvicorn.config.Config.bind_socket.__qualname__ == "Config.bind_socket"  # restored
+    workers = [ForkingPickler.loads(ForkingPickler.dumps(reserved)) for _ in range(2)]  # as spawn does
+    try:
+        assert isinstance(reserved, ReusePortListener) and reserved.get_inheritable()
+        address = reserved.getsockname()
+        for sock in workers:
+            assert sock.fileno() != reserved.fileno() and sock.getsockname() == address
+            assert sock.proto == socket.IPPROTO_TCP
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+            sock.listen(64)
+            sock.setblocking(False)
+        clients = [socket.create_connection(address) for _ in range(40)]
+        time.sleep(0.1)
+        accepted: list[list[socket.socket]] = [[], []]
+        for k, sock in enumerate(workers):
+            while True:
+                try:
+                    accepted[k].append(sock.accept()[0])
+                except BlockingIOError:
+                    break
+        assert sum(map(len, accepted)) == 40
+        assert all(accepted), "the kernel gave each worker some of the 40 connections"
+        assert accepted[0][0].proto == socket.IPPROTO_TCP  # what asyncio checks before setting TCP_NODELAY
+        for conn in [*clients, *accepted[0], *accepted[1]]:
+            conn.close()
+    finally:
+        for sock in [reserved, *workers]:
+            sock.close()

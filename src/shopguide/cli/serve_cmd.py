@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ import typer
 
 from shopguide.cli.common import HomeOpt, StoreOpt, console, handle_errors, settings_from
 from shopguide.config import Settings
+from shopguide.service.listener import REUSE_PORT, reserve
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +69,27 @@ def metrics_dir(home: Path) -> Path:
 
 
 @contextmanager
-def tcp_nodelay_listener() -> Iterator[None]:
-    """Make the listening socket uvicorn binds itself (several workers, or --reload) report IPPROTO_TCP.
-
-    uvicorn creates that socket with ``proto`` 0; accepted connections inherit it, and asyncio only turns
-    on TCP_NODELAY for sockets whose proto is IPPROTO_TCP. Without it, Nagle's algorithm holds the body
-    written after the headers until the client's delayed ACK: every keep-alive request after the first
-    took ~44 ms instead of ~2 ms (measured on /health/live; uvicorn issue #3149). One worker is not
-    affected (asyncio binds the socket from getaddrinfo there). The fixed socket reaches the spawned
-    workers with its proto (multiprocessing pickles family, type and proto)."""
+def worker_listeners() -> Iterator[None]:
+    """Make uvicorn's supervisor (several workers, or --reload) bind a ReusePortListener, so that each
+    worker listens on a SO_REUSEPORT socket of its own and gets its share of new connections, with
+    TCP_NODELAY (see :mod:`shopguide.service.listener`). A Unix socket or an inherited fd keeps uvicorn's
+    own binding; where SO_REUSEPORT does not exist the one shared socket stays, made IPPROTO_TCP (uvicorn
+    creates it with proto 0, and asyncio turns TCP_NODELAY on only for IPPROTO_TCP sockets)."""
     import uvicorn.config
 
     original = uvicorn.config.Config.bind_socket
+    uvicorn_log = logging.getLogger("uvicorn.error")  # configured by uvicorn, unlike ours
 
     def bind_socket(self: uvicorn.config.Config) -> socket.socket:
+        if self.uds is None and self.fd is None and REUSE_PORT:
+            try:
+                sock = reserve(self.host, self.port)
+            except OSError as exc:
+                uvicorn_log.error("could not listen on %s:%s: %s", self.host, self.port, exc)
+                sys.exit(uvicorn.config.STARTUP_FAILURE)
+            port = sock.getsockname()[1]
+            uvicorn_log.info("Uvicorn running on http://%s:%d, one SO_REUSEPORT socket per worker", self.host, port)
+            return sock
         sock = original(self)
         if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
             sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
@@ -129,7 +138,7 @@ def serve(
             f"shopguide serving model [bold]{version}[/] on [bold]http://{host}:{port}[/] "
             f"({workers} worker{'s' if workers > 1 else ''}); API docs at http://{host}:{port}/docs"
         )
-    with tcp_nodelay_listener():
+    with worker_listeners():
         uvicorn.run(
             APP,
             factory=True,

@@ -71,6 +71,8 @@ class SheddingHttpToolsProtocol(HttpToolsProtocol):
         return self._policy
 
     def on_headers_complete(self) -> None:
+        # a refusal just before, in the same read, armed the keep-alive timeout: this request disarms it
+        self._unset_keepalive_if_required()
         policy = self._shed_policy()
         if policy is not None and (self.cycle is None or self.cycle.response_complete):
             detail = policy.overloaded(len(self.tasks))
