@@ -13,10 +13,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from shopguide.data.dataset import Dataset
 from shopguide.recommend.base import Recommender
 from shopguide.recommend.bundle import BundleStore
 from shopguide.recommend.context import ContextIndex
@@ -38,6 +39,24 @@ class Served:
     pairing: PairingIndex | None = None
     search: SearchIndex | None = None
     context: ContextIndex | None = None
+    #: what the derived parts above were built from (see :func:`data_fingerprint`)
+    data_fingerprint: str = ""
+
+
+def data_fingerprint(data: Dataset) -> str:
+    """A digest of a model's training data: its interactions, ids and catalog (43 ms on Amazon Beauty).
+
+    The static list, the pairing, search and context indexes are functions of exactly this, so a version
+    trained on the same data (a rollback, another model type on the same snapshot) reuses the served
+    version's instead of rebuilding them (3 s of CPU per worker on Amazon Beauty)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (data.user_idx, data.item_idx, data.event_type, data.value, data.ts):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("\x1f".join(data.items.ids()).encode())
+    digest.update("\x1f".join(data.users.ids()).encode())
+    for item in data.item_meta:
+        digest.update(item.model_dump_json().encode() if item is not None else b"-")
+    return digest.hexdigest()
 
 
 def _optional(build, what: str):
@@ -111,14 +130,20 @@ class ModelHolder:
             model = self.bundles.load(version)
             version = version or self.bundles.active_version() or "unknown"
             data = model.dataset_
-            served = Served(
-                model=model,
-                version=version,
-                static_items=static_list(model),
-                pairing=_optional(lambda: PairingIndex.build(data), "pairing"),
-                search=_optional(lambda: search_index(model, self._tokenizer(), self._previous_search()), "search"),
-                context=_optional(lambda: ContextIndex(data), "context"),
-            )
+            fingerprint = data_fingerprint(data)
+            previous = self._served
+            if previous is not None and previous.data_fingerprint == fingerprint:  # same data: same indexes
+                served = replace(previous, model=model, version=version)
+            else:
+                served = Served(
+                    model=model,
+                    version=version,
+                    static_items=static_list(model),
+                    pairing=_optional(lambda: PairingIndex.build(data), "pairing"),
+                    search=_optional(lambda: search_index(model, self._tokenizer(), self._previous_search()), "search"),
+                    context=_optional(lambda: ContextIndex(data), "context"),
+                    data_fingerprint=fingerprint,
+                )
             if self.prepare is not None:
                 try:
                     self.prepare(served)
