@@ -24,7 +24,9 @@ The open loops of (a) and (c) run in wrk when it is installed (a Lua script pace
 threads of one connection each, wrk2-style; see load_wrk.py), else in the asyncio generator of
 load_http.py; (d) always runs in the asyncio generator, which also reads which version answered.
 
-The load generator runs on the same machine as the server. Each phase reports the CPU the server
+The load generator runs on the same machine as the server, at a lower priority (wrk at nice 10,
+--generator-nice; lateness counts from due times, so a starved generator never flatters the server);
+--server-env passes SHOPGUIDE_* settings to the server. Each phase reports the CPU the server
 processes, the generator (this process plus wrk) and the whole machine used, and the generator's own
 lag, so that a saturated generator is not mistaken for a slow server. --quick runs 5 s phases (a smoke run;
 its numbers are not the ones to report). Output: benchmarks/out/load_service.json and a table.
@@ -54,6 +56,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+import load_wrk
 from _common import ROOT, data_dir, machine, write_json
 from load_http import Pool, closed_loop, open_loop
 from load_wrk import run_wrk, run_wrk_open, wrk_path
@@ -136,6 +139,7 @@ class Server:
     log: Path
     cwd: Path
     answer_cache: bool = True
+    env: dict[str, str] | None = None  # extra SHOPGUIDE_* settings (--server-env)
     proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -162,7 +166,11 @@ class Server:
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=self.cwd,
-            env={**clean_env(), **({} if self.answer_cache else {"SHOPGUIDE_ANSWER_CACHE_SIZE": "0"})},
+            env={
+                **clean_env(),
+                **({} if self.answer_cache else {"SHOPGUIDE_ANSWER_CACHE_SIZE": "0"}),
+                **(self.env or {}),
+            },
             start_new_session=True,
         )
         out.close()
@@ -203,10 +211,10 @@ class Server:
             self.proc.wait(timeout=5)
 
 
-async def _get_once(port: int, path: str, method: str = "GET") -> tuple[int, bytes]:
+async def _get_once(port: int, path: str, method: str = "GET", timeout: float = 5.0) -> tuple[int, bytes]:
     pool = Pool(port, 1)
     try:
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(timeout):
             return await pool.request(method, path)
     finally:
         pool.close()
@@ -417,7 +425,7 @@ CACHE_RE = re.compile(rb'^shopguide_answer_cache_total\{result="(\w+)"\} (\S+)$'
 
 def server_totals(port: int, pattern: re.Pattern[bytes] = REQUESTS_RE) -> dict[str, float]:
     """A counter summed over the workers by its label (default: requests by status), from /metrics."""
-    status, body = asyncio.run(_get_once(port, "/metrics"))
+    status, body = asyncio.run(_get_once(port, "/metrics", timeout=60))
     totals: Counter[str] = Counter()
     if status == 200:
         for m in pattern.finditer(body):
@@ -495,12 +503,26 @@ def main() -> None:
     parser.add_argument(
         "--no-answer-cache", action="store_true", help="run the server with SHOPGUIDE_ANSWER_CACHE_SIZE=0"
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="SHOPGUIDE_NAME=VALUE",
+        help="a setting for the server (repeatable), e.g. SHOPGUIDE_MAX_IN_FLIGHT=16",
+    )
+    parser.add_argument(
+        "--generator-nice",
+        type=int,
+        default=load_wrk.GENERATOR_NICE,
+        help="nice level of wrk (0: the same priority as the server; see load_wrk.GENERATOR_NICE)",
+    )
     parser.add_argument("--unknown-share", type=float, default=0.1, help="share of never-seen shopper ids")
     args = parser.parse_args()
     if args.quick:
         args.duration = min(args.duration, 5.0)
         args.phase_seconds = 5.0
     swap_rate = args.swap_rate or args.rate / 2
+    load_wrk.GENERATOR_NICE = args.generator_nice
     swap_seconds = max(args.phase_seconds, 6.0)  # at least two swaps
 
     workdir = Path(tempfile.mkdtemp(prefix="shopguide-load-"))
@@ -517,7 +539,12 @@ def main() -> None:
         ids_path = workdir / "user_ids.txt"
         id_info = write_user_ids(home, ids_path, unknown_share=args.unknown_share)
         ids = Ids(ids_path, seed=1)
-        server = Server(home, free_port(), args.workers, log, cwd=workdir, answer_cache=not args.no_answer_cache)
+        server_env = dict(item.split("=", 1) for item in args.server_env)
+        if bad := [k for k in server_env if not k.startswith("SHOPGUIDE_")]:
+            parser.error(f"--server-env takes SHOPGUIDE_* settings, not {bad}")
+        server = Server(
+            home, free_port(), args.workers, log, cwd=workdir, answer_cache=not args.no_answer_cache, env=server_env
+        )
         server.start()
         ready_s = server.wait_ready(timeout=300)
         console.print(f"ready after {ready_s:.1f}s on port {server.port}; versions {versions}; ids {id_info}")
@@ -557,7 +584,8 @@ def main() -> None:
             meter,
             lambda: asyncio.run(hot_swap_phase(port, ids, [versions[0], versions[-1]], swap_rate, swap_seconds, 2.0)),
         )
-        asyncio.run(_get_once(port, f"/v1/admin/models/{quote(versions[-1])}/activate", "POST"))  # as it was
+        # as it was (a load prepares answers with the new version first: seconds on Beauty)
+        asyncio.run(_get_once(port, f"/v1/admin/models/{quote(versions[-1])}/activate", "POST", timeout=120))
 
         results = {
             "protocol": (
@@ -569,6 +597,8 @@ def main() -> None:
             "endpoint": RECS.format("{user}"),
             "workers": args.workers,
             "answer_cache": not args.no_answer_cache,
+            "server_env": server_env,
+            "generator_nice": args.generator_nice,
             "setup_seconds": round(setup_s, 1),
             "ready_seconds": round(ready_s, 1),
             "versions": versions,
@@ -585,6 +615,10 @@ def main() -> None:
                 "d_both_versions_served": len(phases["d_hot_swap"]["served_versions"]) >= 2,
             },
         }
+    except BaseException as exc:  # keep what was measured before the failure
+        if "phases" in locals():
+            write_json("load_service_partial", {"error": repr(exc), "phases": phases})
+        raise
     finally:
         if server is not None:
             server.stop()

@@ -37,9 +37,9 @@ class Settings(BaseSettings):
     startup_model: str = Field(default="fallback", description="Model trained at start-up when none exists.")
     deadline_ms: float = Field(default=100.0, gt=0, description="Per-request deadline for recommendations.")
     max_in_flight: int = Field(
-        default=16,
+        default=32,
         ge=1,
-        description="Requests in flight per worker beyond which it answers 503 at once (see RESULTS.md §8 for why 16).",
+        description="Requests in flight per worker beyond which it answers 503 at once (see RESULTS.md §8 for why 32).",
     )
     shed_wait_ms: float = Field(
         default=0.0,

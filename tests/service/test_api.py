@@ -73,7 +73,11 @@ def test_ready_names_the_served_model_version(svc: Service) -> None:
 
 def test_the_started_worker_keeps_its_long_lived_heap_out_of_full_collections(svc: Service) -> None:
     import gc
+    import sys
 
+    from shopguide.service.app import SWITCH_INTERVAL_S
+
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
     model = svc.state.models.served.model
     assert gc.get_freeze_count() > 0
     assert gc.is_tracked(model)

@@ -108,3 +108,21 @@ def test_a_failure_while_preparing_never_blocks_the_swap(svc: Service, monkeypat
     loaded = state.models.load(current)  # the same version again: load, prepare (fails), swap
     assert state.models.served is loaded
     assert recs(svc, "shopper-030")["model_version"] == current
+
+
+def test_a_paced_preparation_leaves_the_cpu_to_requests_half_the_time(svc: Service, monkeypatch) -> None:
+    import time
+
+    state = svc.state
+    state.answers.clear()
+    real = warmup.compute_answer
+
+    def slow(*args):
+        time.sleep(0.02)  # a 20 ms answer
+        return real(*args)
+
+    monkeypatch.setattr(warmup, "compute_answer", slow)
+    wanted = [(f"paced-{k}", FeedRequest()) for k in range(5)]
+    started = time.monotonic()
+    assert warmup.prepare_answers(state, state.models.served, wanted, seconds=30, occasion="test", duty=0.5) == 5
+    assert time.monotonic() - started >= 0.19, "as long asleep as computing"

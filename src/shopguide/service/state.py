@@ -14,6 +14,7 @@ from shopguide.recommend.bundle import BundleStore
 from shopguide.recommend.training import train_and_save
 from shopguide.service.answer_cache import AnswerCache
 from shopguide.service.models import ModelHolder, Served
+from shopguide.service.warmup import warm_swap
 from shopguide.store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ class ServiceState:
 
     def prepare_version(self, incoming: Served) -> int:
         """Before ``incoming`` is swapped in: prepare the answers this worker served most recently."""
-        from shopguide.service.warmup import warm_swap  # warmup builds on this module
-
         return warm_swap(self, incoming)
 
     # ------------------------------------------------------------------ deleted items
