@@ -50,3 +50,10 @@ def running_service(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory,
     app = create_app(settings)
     with TestClient(app) as client:
         yield Service(client=client, app=app, settings=settings)
+
+
+def recommend(svc: Service, user: str, **params: Any) -> dict:
+    """GET the user's recommendations (query ``params``), asserting a 200; the JSON body."""
+    response = svc.client.get(f"/v1/users/{user}/recommendations", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()

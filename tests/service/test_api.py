@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from servicekit import KNOWN_SHOPPER, Service, running_service
+from servicekit import KNOWN_SHOPPER, Service, recommend, running_service
 
 from shopguide.data.schema import EventType
 from shopguide.store import open_store
@@ -35,12 +35,6 @@ def svc(seeded_home, tmp_path_factory) -> Iterator[Service]:
         max_body_bytes=MAX_BODY_BYTES,
     ) as service:
         yield service
-
-
-def recommend(svc: Service, user: str, **params) -> dict:
-    response = svc.client.get(f"/v1/users/{user}/recommendations", params=params)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def event(user: str, item: str, kind: str = "view", ts: float = 1_700_000_000.0, **extra) -> dict:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from servicekit import Service, running_service
+from servicekit import Service, recommend, running_service
 
 from shopguide.service import warmup
 from shopguide.service.feed import FeedRequest, answer_key
@@ -21,12 +21,6 @@ def svc(seeded_home, tmp_path_factory) -> Iterator[Service]:
         seeded_home, tmp_path_factory, warm_shoppers=WARM, warm_answers=100, model_check_seconds=0, deadline_ms=5000
     ) as service:
         yield service
-
-
-def recs(svc: Service, user: str, **params) -> dict:
-    response = svc.client.get(f"/v1/users/{user}/recommendations", params=params)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def body(svc: Service, user: str, **params) -> bytes:
@@ -50,7 +44,7 @@ def test_a_new_version_is_swapped_in_with_the_recently_served_answers_prepared(s
     old = state.models.served.version
     shoppers = ["shopper-020", "shopper-021", "warm-new-visitor"]
     for user in shoppers:
-        recs(svc, user, n=5, lang="zh")
+        recommend(svc, user, n=5, lang="zh")
     new = svc.client.post("/v1/admin/train", json={"model": "item_knn"}).json()["job"]
     while (job := svc.client.get(f"/v1/admin/train/{new}").json())["status"] not in {"done", "failed"}:
         threading.Event().wait(0.05)
@@ -58,20 +52,20 @@ def test_a_new_version_is_swapped_in_with_the_recently_served_answers_prepared(s
     version = job["version"]
     assert state.models.served.version == version != old
     hits = state.answers.hits
-    swapped = {user: recs(svc, user, n=5, lang="zh") for user in shoppers}
+    swapped = {user: recommend(svc, user, n=5, lang="zh") for user in shoppers}
     assert state.answers.hits == hits + len(shoppers), "the first requests after the swap were hits"
     assert {answer["model_version"] for answer in swapped.values()} == {version}
     state.answers.clear()
-    assert {user: recs(svc, user, n=5, lang="zh") for user in shoppers} == swapped
+    assert {user: recommend(svc, user, n=5, lang="zh") for user in shoppers} == swapped
 
 
 def test_an_event_after_preparing_still_changes_the_next_answer(svc: Service) -> None:
     user = svc.state.store.active_users(1)[0]
-    before = recs(svc, user)
+    before = recommend(svc, user)
     carted = before["items"][0]["id"]
     event = {"user": user, "item": carted, "type": "cart", "ts": 1_900_000_000.0}
     assert svc.client.post("/v1/events", json={"events": [event]}).json()["accepted"] == 1
-    assert carted not in [it["id"] for it in recs(svc, user)["items"]]
+    assert carted not in [it["id"] for it in recommend(svc, user)["items"]]
 
 
 def test_preparing_stops_at_the_time_limit_and_skips_a_failing_shopper(svc: Service, monkeypatch) -> None:
@@ -98,7 +92,7 @@ def test_preparing_stops_at_the_time_limit_and_skips_a_failing_shopper(svc: Serv
 
 def test_a_failure_while_preparing_never_blocks_the_swap(svc: Service, monkeypatch) -> None:
     state = svc.state
-    recs(svc, "shopper-030")
+    recommend(svc, "shopper-030")
 
     def broken(incoming):
         raise RuntimeError("preparing failed")
@@ -107,7 +101,7 @@ def test_a_failure_while_preparing_never_blocks_the_swap(svc: Service, monkeypat
     current = state.models.served.version
     loaded = state.models.load(current)  # the same version again: load, prepare (fails), swap
     assert state.models.served is loaded
-    assert recs(svc, "shopper-030")["model_version"] == current
+    assert recommend(svc, "shopper-030")["model_version"] == current
 
 
 def test_a_paced_preparation_leaves_the_cpu_to_requests_half_the_time(svc: Service, monkeypatch) -> None:
