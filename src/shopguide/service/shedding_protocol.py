@@ -1,8 +1,8 @@
 """uvicorn's httptools protocol with load shedding in front of the ASGI app.
 
 Under an overload of several times what a worker can serve, the 503s themselves become the work: in
-the ASGI middleware each costs a request task, uvicorn's response cycle and Starlette's outer layers,
-about as much as a bare endpoint. This protocol applies the worker's :class:`ShedPolicy` as soon as a
+the ASGI middleware each costs a request task, uvicorn's response cycle and Starlette's outer layers
+(0.044 ms of CPU; 0.018 ms here, ``benchmarks/shed_cost.py``). This protocol applies the worker's :class:`ShedPolicy` as soon as a
 request's headers are parsed and writes a prepared 503 straight to the socket: no task, no ASGI scope,
 no middleware. Admitted requests take uvicorn's normal path unchanged (and meet the middleware, which
 then never refuses them, as both count the same limit).
