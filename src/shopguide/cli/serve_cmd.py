@@ -36,17 +36,13 @@ METRICS_DIR = "prometheus-multiproc"
 
 
 def prepare(settings: Settings) -> str | None:
-    """Import the demo catalog / train the start-up model when needed (once, in this process).
-
-    Returns the version that will be served."""
+    """Import the demo catalog / train the start-up model when needed (once, in this process, without
+    loading the model: each worker loads it and builds its indexes). Returns the version to be served."""
     from shopguide.service.state import ServiceState
+    from shopguide.store import open_store
 
-    state = ServiceState.start(settings)
-    try:
-        served = state.models.served
-        return served.version if served is not None else None
-    finally:
-        state.close()
+    with open_store(settings.resolved_store_url) as store:
+        return ServiceState.prepare_home(settings, store)
 
 
 def export_settings(settings: Settings, *, host: str, port: int, workers: int) -> None:

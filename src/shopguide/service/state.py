@@ -34,10 +34,10 @@ class ServiceState:
     _deleted_lock: threading.Lock = field(default_factory=threading.Lock)
     _train_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @classmethod
-    def start(cls, settings: Settings) -> ServiceState:
-        """Open the store (importing the demo catalog into an empty one), load or train the model."""
-        store = open_store(settings.resolved_store_url)
+    @staticmethod
+    def prepare_home(settings: Settings, store: Store) -> str | None:
+        """Import the demo catalog into an empty store and train the start-up model when no version is
+        active; the active version. ``shopguide serve`` runs this once before its workers start."""
         if settings.bootstrap_demo and store.count_events() == 0:
             from shopguide.data.demo import demo_data
 
@@ -47,7 +47,14 @@ class ServiceState:
         bundles = BundleStore(settings.model_dir)
         if bundles.active_version() is None:
             train_and_save(settings, settings.startup_model, store=store)
-        holder = ModelHolder(bundles, check_interval=settings.model_check_seconds)
+        return bundles.active_version()
+
+    @classmethod
+    def start(cls, settings: Settings) -> ServiceState:
+        """Open the store (importing the demo catalog into an empty one), load or train the model."""
+        store = open_store(settings.resolved_store_url)
+        cls.prepare_home(settings, store)
+        holder = ModelHolder(BundleStore(settings.model_dir), check_interval=settings.model_check_seconds)
         holder.load()
         deleted = store.deleted_item_ids()
         answers = AnswerCache(settings.answer_cache_size, settings.answer_cache_seconds)
