@@ -23,15 +23,15 @@ def svc(seeded_home, tmp_path_factory) -> Iterator[Service]:
 
 @pytest.fixture
 def route_lookups(monkeypatch) -> list[tuple]:
-    """Every cache key the route itself builds (the fast path builds its own, unseen here)."""
+    """Every cache lookup the route itself makes (the fast path makes its own, unseen here)."""
     seen: list[tuple] = []
-    real = route.answer_key
+    real = route.look_up
 
-    def counted(*args):
+    def counted(*args, **kwargs):
         seen.append(args)
-        return real(*args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(route, "answer_key", counted)
+    monkeypatch.setattr(route, "look_up", counted)
     return seen
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from shopguide.recommend.base import Recommendation
@@ -22,6 +22,9 @@ from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
 from shopguide.service.models import Served
 from shopguide.service.schemas import RecommendationResponse, RecommendedItem
+
+if TYPE_CHECKING:
+    from shopguide.service.state import ServiceState
 
 PRIMARY_SOURCES = {"item_knn", "user_knn", "content", "als", "bpr", "ease", "hybrid", "sequential", "context"}
 #: how many of the shopper's latest actions shape an answer (and key it in the cache)
@@ -102,6 +105,16 @@ def answer_key(
 ) -> tuple[Hashable, ...]:
     """Everything an answer depends on: a new event, model or deletion makes a new key."""
     return (version, user, tuple(recent), request, deleted_generation)
+
+
+def look_up(
+    state: ServiceState, served: Served, user: str, request: FeedRequest, generation: int, *, count_miss: bool = True
+) -> tuple[tuple[Hashable, ...], list[tuple[str, str]], CachedAnswer | None]:
+    """The shopper's recent actions as read now, the answer key they make, and the cached answer under
+    it (None on a miss). ``generation`` is the deleted-items generation read before the deleted set."""
+    recent = state.store.recent_actions(user, limit=RECENT_EVENTS)
+    key = answer_key(served.version, user, recent, request, generation)
+    return key, recent, state.answers.get(key, count_miss=count_miss)
 
 
 def key_request(key: tuple[Hashable, ...]) -> tuple[str, FeedRequest]:

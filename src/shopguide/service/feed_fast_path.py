@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shopguide.data.schema import ID_PATTERN
 from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
-from shopguide.service.feed import RECENT_EVENTS, FeedRequest, answer_key, count_sources
+from shopguide.service.feed import FeedRequest, count_sources, look_up
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,7 @@ class FeedFastPath:
             if served is None:
                 return None
             generation = state.deleted_generation  # read before the set, as the route does
-            recent = state.store.recent_actions(user, limit=RECENT_EVENTS)
-            answer = state.answers.get(answer_key(served.version, user, recent, request, generation), count_miss=False)
+            answer = look_up(state, served, user, request, generation, count_miss=False)[2]
         except Exception:  # the route will meet the same failure and answer it its way
             log.debug("fast path lookup failed; the route answers", exc_info=True)
             return None

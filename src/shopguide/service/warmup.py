@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from shopguide.service import metrics
-from shopguide.service.feed import RECENT_EVENTS, FeedRequest, answer_key, compute_answer, key_request
+from shopguide.service.feed import FeedRequest, compute_answer, key_request, look_up
 from shopguide.service.models import Served
 
 if TYPE_CHECKING:
@@ -63,9 +63,8 @@ def prepare_answers(
         generation = state.deleted_generation  # read before the set, as the route does
         began = time.monotonic()
         try:
-            recent = state.store.recent_actions(user, limit=RECENT_EVENTS)
-            key = answer_key(served.version, user, recent, request, generation)
-            if key not in state.answers:
+            key, recent, cached = look_up(state, served, user, request, generation, count_miss=False)
+            if cached is None:
                 state.answers.put(key, compute_answer(served, user, request, recent, state.deleted))
                 prepared += 1
         except Exception:

@@ -14,12 +14,11 @@ from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
 from shopguide.service.deps import ServingStateDep
 from shopguide.service.feed import (
-    RECENT_EVENTS,
     FeedRequest,
-    answer_key,
     compute_answer,
     count_sources,
     is_degraded,
+    look_up,
     present,
     respond,
     static_answer,
@@ -71,12 +70,9 @@ async def recommendations(
     ctx = request.parsed_context()  # a bad field is a 422 naming it, before any work
 
     def lookup() -> tuple[tuple, list[tuple[str, str]], CachedAnswer | None]:
-        """The shopper's recent actions, the cache key they make, and the cached answer under it."""
-        recent = state.store.recent_actions(user_id, limit=RECENT_EVENTS)
-        key = answer_key(served.version, user_id, recent, request, generation)  # only called with a model
-        answer = state.answers.get(key)
-        metrics.ANSWER_CACHE.labels("miss" if answer is None else "hit").inc()
-        return key, recent, answer
+        looked_up = look_up(state, served, user_id, request, generation)  # only called with a model
+        metrics.ANSWER_CACHE.labels("miss" if looked_up[2] is None else "hit").inc()
+        return looked_up
 
     def work(looked_up: tuple | None) -> CachedAnswer:
         if served is None:
