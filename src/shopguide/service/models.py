@@ -44,7 +44,7 @@ class Served:
 
 
 def data_fingerprint(data: Dataset) -> str:
-    """A digest of a model's training data: its interactions, ids and catalog (43 ms on Amazon Beauty).
+    """A digest of a model's training data: its interactions, ids and catalog (about 44 ms on Amazon Beauty).
 
     The static list, the pairing, search and context indexes are functions of exactly this, so a version
     trained on the same data (a rollback, another model type on the same snapshot) reuses the served
