@@ -76,7 +76,7 @@ SWITCH_INTERVAL_S = 0.001
 def settle_heap() -> None:
     """Ready the worker's process for serving: keep what start-up built (models, indexes, the tokenizer's
     dictionary) out of the garbage collector's full passes (with ~200k long-lived objects a full pass
-    stopped a worker for 115-130 ms, measured on the demo catalog; ``gc.freeze`` moves them to a
+    stopped a worker for 115-128 ms, measured on the demo catalog; ``gc.freeze`` moves them to a
     generation the collector never scans, reference counting still frees them), and shorten the GIL's
     switch interval (:data:`SWITCH_INTERVAL_S`)."""
     gc.collect()

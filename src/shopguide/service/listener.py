@@ -23,9 +23,9 @@ from typing import Any
 REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
 
 
-def bind_reuse_port(family: socket.AddressFamily, address: Any) -> socket.socket:
-    """A TCP socket bound to ``address`` with SO_REUSEPORT (not listening yet)."""
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+def bind_reuse_port(family: socket.AddressFamily, address: Any, kind: type[socket.socket] = socket.socket) -> Any:
+    """A TCP socket of class ``kind`` bound to ``address`` with SO_REUSEPORT (not listening yet)."""
+    sock = kind(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -46,13 +46,6 @@ class ReusePortListener(socket.socket):
 def reserve(host: str, port: int) -> ReusePortListener:
     """The supervisor's socket for ``host``:``port`` (port 0: a free port, kept for the workers)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = ReusePortListener(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except BaseException:
-        sock.close()
-        raise
+    sock: ReusePortListener = bind_reuse_port(family, (host, port), ReusePortListener)
     sock.set_inheritable(True)
     return sock

@@ -3,7 +3,7 @@
 The recommendation route reads the shopper's recent actions on every request, cache hits included.
 Through SQLAlchemy one such read cost about 95 µs of CPU (connection checkout, ``BEGIN``, statement
 and result processing) against 18 µs for the same indexed query on a plain sqlite3 connection
-(measured on the demo store): a fifth of a cached answer's whole cost. The other reads and every
+(``benchmarks/service_micro.py`` on the demo store). The other reads and every
 write keep going through SQLAlchemy.
 
 File databases only (an in-memory database lives in its one shared connection). Each connection is
