@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## run: install into .venv and start the service on the embedded defaults (SQLite + the demo catalog)
 ##      at http://127.0.0.1:8000 (storefront at /, API docs at /docs)
+# The guide's intent model also learns from the public corpora when they lie beside the checkout (read, not copied).
+SHARED_DATA := $(wildcard ../shared/data)
 run: $(STAMP)
-	$(BIN)/shopguide serve
+	$(if $(SHARED_DATA),SHOPGUIDE_NLU_CORPORA=$${SHOPGUIDE_NLU_CORPORA:-$(SHARED_DATA)}) $(BIN)/shopguide serve
 
 ## demo: the same data and models, printed in the terminal instead of served
 demo: $(STAMP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopguide.data.dataset import DEFAULT_EVENT_WEIGHTS
@@ -85,6 +85,23 @@ class Settings(BaseSettings):
         "cached model exists under <home>/cache/ner (1-2 minutes once).",
     )
     model_check_seconds: float = Field(default=2.0, ge=0, description="How often workers look for a new model.")
+
+    nlu_corpora: Path | None = Field(
+        default=None,
+        description="A folder holding the public intent corpora (bitext-cs-tagged/, mg-shopdial/, e.g. ../shared/data): "
+        "the guide's intent model then also trains on their train splits (they are read, never copied). "
+        "`make run` sets it when ../shared/data exists.",
+    )
+
+    # ---- optional LLM phrasing of the guide's replies (off unless base URL and model are set)
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (vLLM, llama.cpp, Ollama)."
+    )
+    llm_model: str | None = Field(default=None, description="Model name sent to the endpoint.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer token for the endpoint (never logged).")
+    llm_timeout_ms: float = Field(
+        default=1500.0, gt=0, description="Longest wait for a re-worded reply; the rule reply is used after it."
+    )
 
     @property
     def resolved_store_url(self) -> str:

@@ -128,7 +128,7 @@ def test_word_boundaries_and_blockers(extract):
     assert extract("a t-shirt").slots == {"product_type": "T恤"}  # not 衬衫 for "shirt"
     assert extract("包邮吗").slots == {}  # 包邮 is free shipping, not a bag
     assert extract("我皮肤干").slots == {}  # 皮肤 is skin, not leather
-    assert extract("推荐个蓝牙音箱").slots == {}  # 蓝牙 is not blue
+    assert extract("推荐个蓝牙音箱").slots == {"unknown_product": "音箱"}  # 蓝牙 is not blue; speakers are not sold
 
 
 def test_lexicon_from_a_custom_catalog_only_knows_its_values():

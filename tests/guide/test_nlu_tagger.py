@@ -43,6 +43,7 @@ def test_the_lexicon_still_wins_for_catalog_products(nlu: NLU) -> None:
     assert "unknown_product" not in u.slots
 
 
-def test_without_a_tagger_nothing_changes() -> None:
+def test_without_a_tagger_only_the_gazetteer_names_missing_products() -> None:
     plain = NLU(default_lexicon(), load_default())
-    assert "unknown_product" not in plain.understand("我想买一个空气炸锅").slots
+    assert plain.understand("我想买一个空气炸锅").slots.get("unknown_product") == "空气炸锅"  # in the gazetteer
+    assert "unknown_product" not in plain.understand("我想买一个啵啵哩").slots  # a word nobody listed

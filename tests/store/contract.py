@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from shopguide.data.schema import Event, Item, User
 from shopguide.errors import DataError, NotFoundError, StoreError
 from shopguide.store import LATEST_VERSION, AddEventsResult, ImportResult, Store, open_store
+from shopguide.store.base import Ticket
 from shopguide.store.migrations import MIGRATIONS, migrate, set_version
 
 
@@ -236,6 +237,34 @@ class StoreContract:
             store.put_session("", {"turns": 1})
         assert store.get_session("s1") is None
 
+    # ---------------------------------------------------------------- hand-off tickets
+    def test_tickets_are_appended_listed_newest_first_and_closed(self, store: Store) -> None:
+        assert store.tickets() == []
+        transcript = ({"role": "shopper", "text": "杯子碎了"}, {"role": "guide", "text": "请提供订单号"})
+        first = store.add_ticket(Ticket("s1", "defect", "negative", user_id="u1", transcript=transcript))
+        second = store.add_ticket(Ticket("s2", "human", order_id="88231", summary="asked for a person"))
+        assert first.id is not None and second.id is not None and first.id != second.id
+        assert first.created_at is not None and first.status == "open"
+        listed = store.tickets()
+        assert [t.id for t in listed] == [second.id, first.id]
+        assert listed[1].transcript == transcript and listed[1].user_id == "u1" and listed[0].order_id == "88231"
+        closed = store.set_ticket_status(first.id, "closed")
+        assert closed.status == "closed" and closed.transcript == transcript
+        assert [t.id for t in store.tickets(status="open")] == [second.id]
+        assert [t.id for t in store.tickets(status="closed")] == [first.id]
+        assert len(store.tickets(limit=1)) == 1
+
+    def test_bad_tickets_are_refused_and_nothing_is_stored(self, store: Store) -> None:
+        with pytest.raises(DataError):
+            store.add_ticket(Ticket("", "defect"))
+        with pytest.raises(DataError):
+            store.add_ticket(Ticket("s1", "defect", status="lost"))
+        assert store.tickets() == []
+        with pytest.raises(NotFoundError):
+            store.set_ticket_status(12345, "closed")
+        with pytest.raises(DataError):
+            store.set_ticket_status(1, "pending")
+
     def test_sessions_persist_across_reopen(self, store_url: str, store: Store) -> None:
         if not self.persistent:
             pytest.skip("this backend does not persist across connections")
@@ -244,14 +273,16 @@ class StoreContract:
         with open_store(store_url) as again:
             assert again.get_session("s1") == {"lang": "zh", "shown": ["demo-0001"]}
 
-    def test_version_1_store_gains_sessions(self, store: Store) -> None:
+    def test_version_1_store_gains_sessions_and_tickets(self, store: Store) -> None:
         engine = store.engine
         with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE tickets"))
             conn.execute(sa.text("DROP TABLE sessions"))
             set_version(conn, 1)
-        assert migrate(engine) == LATEST_VERSION >= 2
+        assert migrate(engine) == LATEST_VERSION >= 3
         store.put_session("s1", {"turns": 1})
         assert store.get_session("s1") == {"turns": 1}
+        assert store.add_ticket(Ticket("s1", "human")).id is not None
 
     # ---------------------------------------------------------------- lifecycle and schema
     def test_close_and_context_manager(self, store_url: str) -> None:

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from shopguide.guide.kg import FACT_FIELDS, KnowledgeGraph
+from shopguide.guide.phrases import pick, say, suggestions
+
+__all__ = ["pick", "say", "suggestions"]  # re-exported: callers read every reply piece from this module
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "price": ("价格", "price"),
@@ -29,47 +32,6 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "stock": ("库存", "stock"),
     "reviews": ("评价", "reviews"),
 }
-#: Fixed sentences, (zh, en).
-TEXT: dict[str, tuple[str, str]] = {
-    "greeting": ("你好！我是 AI 导购，想买点什么？告诉我品类、预算或用途，我来帮你挑。",
-                 "Hi! I'm your shopping guide. Tell me what you're looking for, your budget or the occasion, and I'll help you choose."),
-    "thanks": ("不客气！还有什么需要随时问我。", "You're welcome! Ask me any time if you need anything else."),
-    "chitchat": ("我是这家店的 AI 导购，最擅长帮你挑商品、比较和搭配。想看看什么？",
-                 "I'm this store's shopping guide: finding, comparing and pairing products is what I do best. What would you like to see?"),
-    "handoff": ("这个问题我可能答不好，已为您转接人工客服，请稍候。",
-                "I'm not sure I can answer that well, so I'm passing you to a colleague from customer service. One moment, please."),
-    "busy": ("抱歉，我这边有点忙，请稍后再试一次。", "Sorry, I'm a little busy right now. Please try again in a moment."),
-    "ask_vague": ("想买哪一类商品呢？比如衬衫、运动鞋、耳机；有预算的话也告诉我。",
-                  "What kind of product are you after, for example shirts, sneakers or earphones? Tell me your budget too, if you have one."),
-    "ask_gift": ("想送给谁呢？预算大概多少？", "Who is the gift for, and roughly what is your budget?"),
-    "ask_gift_recipient": ("想送给谁呢？", "Who is the gift for?"),
-    "ask_gift_budget": ("预算大概多少？", "Roughly what is your budget?"),
-    "ask_which": ("您想问的是哪一款呢？可以先告诉我想找什么商品。",
-                  "Which product do you mean? Tell me what you're looking for first and I'll show you some."),
-    "need_two": ("需要至少两款商品才能比较，先让我帮你找找看吧。", "I need at least two products to compare. Let me find some first."),
-    "cheapest": ("已经是最实惠的几款了。", "These are already the most affordable ones."),
-    "dearest": ("已经是价位最高的几款了。", "These are already the top of the range."),
-    "not_carried": ("暂时没有“{what}”这类商品。可以告诉我其他想买的，比如衬衫、运动鞋、耳机。",
-                    "We don't carry “{what}” at the moment. Tell me what else you need, for example shirts, sneakers or earphones."),
-    "no_results": ("抱歉，目前没有找到符合{what}的商品。可以放宽一些条件试试。",
-                   "Sorry, I couldn't find {what} right now. Try loosening a condition or two."),
-}  # fmt: skip
-SUGGESTIONS: dict[str, tuple[list[str], list[str]]] = {
-    "results": (["第一个怎么搭配？", "比较一下前两个", "有便宜点的吗？"],
-                ["What goes with the first one?", "Compare the first two", "Anything cheaper?"]),
-    "clarify": (["衬衫", "300元以内的运动鞋", "送女朋友的礼物"], ["Shirts", "Sneakers under 300", "A gift for my girlfriend"]),
-    "gift": (["预算500元以内", "送给爸爸"], ["Under 500", "It's for my dad"]),
-    "compare": (["第一个怎么搭配？", "第二个是什么材质？"], ["What goes with the first one?", "What is the second one made of?"]),
-    "attribute": (["怎么搭配？", "有类似的吗？"], ["What goes with it?", "Anything similar?"]),
-    "bundle": (["比较一下前两个", "有便宜点的吗？"], ["Compare the first two", "Anything cheaper?"]),
-    "similar": (["比较一下前两个", "第一个怎么搭配？"], ["Compare the first two", "What goes with the first one?"]),
-    "faq": (["怎么退货？", "多久发货？", "转人工"], ["How do returns work?", "When will my order ship?", "Talk to a person"]),
-    "greeting": (["我想买一件衬衫", "送女朋友什么礼物好？", "多久发货？"],
-                 ["I'm looking for a shirt", "Gift ideas for my girlfriend", "When will my order ship?"]),
-    "handoff": ([], []),
-}  # fmt: skip
-
-
 #: Gift recipients (the NLU's canonical Chinese values) in English.
 RECIPIENT_EN = {"女朋友": "girlfriend", "男朋友": "boyfriend", "老婆": "wife", "老公": "husband", "妈妈": "mom",
                 "爸爸": "dad", "父母": "parents", "儿子": "son", "女儿": "daughter", "朋友": "friend",
@@ -79,22 +41,10 @@ RECIPIENT_EN = {"女朋友": "girlfriend", "男朋友": "boyfriend", "老婆": "
 
 
 def recipient(value: Any, lang: str) -> str:
-    text = str(value)
-    return RECIPIENT_EN.get(text, text) if lang == "en" else text
-
-
-def pick(lang: str, zh: str, en: str) -> str:
-    return en if lang == "en" else zh
-
-
-def say(key: str, lang: str, **kw: Any) -> str:
-    zh, en = TEXT[key]
-    return pick(lang, zh, en).format(**kw)
-
-
-def suggestions(action: str, lang: str) -> list[str]:
-    zh, en = SUGGESTIONS.get(action, ([], []))
-    return list(en if lang == "en" else zh)
+    """Gift recipients in ``lang`` (several joined: 同事、女儿 / colleague and daughter)."""
+    names = [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+    names = [RECIPIENT_EN.get(n, n) for n in names] if lang == "en" else names
+    return pick(lang, "、".join(names), " and ".join(names))
 
 
 def money(price: float | None) -> str:
@@ -134,10 +84,15 @@ def describe(kg: KnowledgeGraph, slots: Mapping[str, Any], negated: Mapping[str,
     """What the shopper asked for, in their words mapped to catalog names: 黑色纯棉衬衫，300元以内."""
     words = [kg.label(slots[k], lang) for k in ("color", "material", "style", "brand") if slots.get(k)]
     noun = slots.get("product_type") or slots.get("category")
+    nouns = (
+        pick(lang, "、", " or ").join(kg.label(n, lang) for n in (noun if isinstance(noun, list) else [noun]))
+        if noun
+        else ""
+    )
     if lang == "en":
-        head = " ".join([*(w.lower() for w in words), kg.label(noun, lang).lower() if noun else "products"])
+        head = " ".join([*(w.lower() for w in words), nouns.lower() if noun else "products"])
     else:
-        head = "".join(words) + (str(noun) if noun else "商品")
+        head = "".join(words) + (nouns if noun else "商品")
     parts = [head]
     if slots.get("gender"):
         parts.append(pick(lang, f"{slots['gender']}款", f"for {kg.label(slots['gender'], lang).lower()}"))
@@ -190,6 +145,13 @@ def results(
     else:
         head = pick(lang, f"为你找到 {n} 款{what}：", f"Here are {n} {what}:")
     return "\n".join(x for x in (note, head, listing(kg, item_ids, lang)) if x)
+
+
+def closest(kg: KnowledgeGraph, item_ids: Sequence[str], relaxed: Sequence[str], lang: str) -> str:
+    """The closest items when nothing fits exactly, and which of the wishes they do not meet."""
+    dropped = pick(lang, "、", ", ").join(field_label(r, lang) for r in relaxed)
+    head = pick(lang, f"这几款最接近（{dropped}不同）：", f"These come closest (in a different {dropped}):")
+    return head + "\n" + listing(kg, item_ids, lang)
 
 
 def nearest(kg: KnowledgeGraph, item_ids: Sequence[str], lang: str) -> str:
@@ -312,3 +274,29 @@ def price_note(kg: KnowledgeGraph, item_id: str, lang: str) -> str:
     if lang == "en":
         return f"{title} costs {money(meta.price)}" + (", and it is on sale right now." if on_sale else ".")
     return f"{title}现价 {money(meta.price)}" + ("，正在促销。" if on_sale else "。")
+
+
+def outfit_plan(kg: KnowledgeGraph, anchor: str | None, plan: Any, lang: str) -> str:
+    """A 搭配 plan: what goes with the anchor (or a set), the total against the budget, what could not be found."""
+    head = (
+        pick(
+            lang,
+            f"{quote(kg.title(anchor, lang), lang)}可以这样搭配：",
+            f"Here's what goes with {quote(kg.title(anchor, lang), lang)}:",
+        )
+        if anchor
+        else pick(lang, "给你搭了一套：", "Here's a set that goes together:")
+    )
+    lines = [head, listing(kg, plan.items, lang, plan.reasons)]
+    total = budget(plan.total, lang)
+    if plan.budget is not None and plan.over_budget:
+        over = budget(round(plan.total - plan.budget, 2), lang)
+        lines.append(pick(lang, f"按{budget(plan.budget, lang)}的预算凑不齐这一套：最便宜的搭配合计{total}，超出{over}。",
+                          f"No set fits {budget(plan.budget, lang)}: the cheapest one comes to {total}, {over} over."))  # fmt: skip
+    elif plan.budget is not None:
+        lines.append(pick(lang, f"合计{total}，在{budget(plan.budget, lang)}的预算内。",
+                          f"Total {total}, within your budget of {budget(plan.budget, lang)}."))  # fmt: skip
+    if plan.missing:
+        names = pick(lang, "、", ", ").join(kg.label(m, lang) for m in plan.missing)
+        lines.append(pick(lang, f"店里暂时没有合适的{names}。", f"We have nothing suitable in {names} right now."))
+    return "\n".join(lines)

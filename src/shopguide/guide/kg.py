@@ -220,10 +220,11 @@ class KnowledgeGraph:
         attributes: Mapping[str, Any] | None = None,
         exclude_values: Mapping[str, Iterable[str]] | None = None,
         exclude_items: Iterable[str] = (),
+        in_stock: bool = True,
     ) -> np.ndarray:
         """Boolean mask of available items fitting every constraint; a list of values means any of them;
-        ``exclude_values`` are negations."""
-        mask = self.available.copy()
+        ``exclude_values`` are negations; ``in_stock=False`` counts sold-out items too."""
+        mask = self.available.copy() if in_stock else np.array([m is not None for m in self.dataset.item_meta])
         for names in (product_type, category):
             if names:
                 in_cat = np.zeros(self.n_items, dtype=bool)

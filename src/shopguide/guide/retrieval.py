@@ -68,17 +68,21 @@ class Retriever:
         self.recent_events, self.personal_depth = recent_events, personal_depth
 
     def _mask(self, slots: Mapping[str, Any], negated: Mapping[str, Sequence[str]], attrs: Mapping[str, str],
-              exclude: Iterable[str] = ()) -> np.ndarray:  # fmt: skip
+              exclude: Iterable[str] = (), in_stock: bool = True) -> np.ndarray:  # fmt: skip
         known = {k: slots.get(k) for k in ("product_type", "category") if slots.get(k)}
         known = {k: v for k, v in known.items() if self.kg.has_category(v)}  # unknown words: text only
         return self.kg.select(
             **known, price_min=slots.get("price_min"), price_max=slots.get("price_max"), attributes=attrs,
-            exclude_values=negated, exclude_items=[*self.deleted, *exclude],
+            exclude_values=negated, exclude_items=[*self.deleted, *exclude], in_stock=in_stock,
         )  # fmt: skip
 
-    def any_match(self, slots: Mapping[str, Any], negated: Mapping[str, Sequence[str]]) -> bool:
-        """Whether any available item fits the slots (attributes relaxed as a search would)."""
-        return bool(self._mask(slots, negated, {}).any())
+    def any_match(
+        self, slots: Mapping[str, Any], negated: Mapping[str, Sequence[str]], *, in_stock: bool = True
+    ) -> bool:
+        """Whether any item fits the slots: with ``in_stock=False`` sold-out items count too; without it the
+        soft attributes are ignored (relaxed as a search would) and only available items count."""
+        attrs = {k: slots[k] for k in ATTRIBUTE_SLOTS if slots.get(k)} if not in_stock else {}
+        return bool(self._mask(slots, negated, attrs, in_stock=in_stock).any())
 
     def gift_hints(self, slots: dict[str, Any]) -> None:
         """Add what the recipient implies (gender, the baby category) to slots the shopper left open."""
@@ -128,21 +132,24 @@ class Retriever:
         exclude: Iterable[str] = (),
         gift: bool = False,
         lang: str = "zh",
+        keep: Iterable[str] = (),
     ) -> Found:
-        """The best ``n`` items for the slots (see the module docstring); ``gift`` varies product types."""
-        kg, exclude = self.kg, list(exclude)
+        """The best ``n`` items for the slots (see the module docstring); ``gift`` varies product types;
+        ``keep``: attributes never relaxed (those the shopper has just asked for: "有黑色的吗" is answered with
+        black items or an honest "none", not with other colours)."""
+        kg, exclude, keep = self.kg, list(exclude), set(keep)
         attrs = {k: slots[k] for k in ATTRIBUTE_SLOTS if slots.get(k)}
         relaxed: list[str] = []
         mask = self._mask(slots, negated, attrs, exclude)
         for key in RELAX_ORDER:
             if mask.any():
                 break
-            if key in attrs:
+            if key in attrs and key not in keep:
                 attrs.pop(key)
                 relaxed.append(key)
                 mask = self._mask(slots, negated, attrs, exclude)
         if not mask.any() and exclude:  # "show me more" ran out: start the list again
-            return self.search(slots, negated, user_id, n=n, text=text, sort=sort, gift=gift, lang=lang)
+            return self.search(slots, negated, user_id, n=n, text=text, sort=sort, gift=gift, lang=lang, keep=keep)
         candidates = np.flatnonzero(mask)
         if not len(candidates):
             return Found(relaxed=relaxed)

@@ -20,7 +20,7 @@ from shopguide.guide.kg import KnowledgeGraph, as_list
 from shopguide.guide.types import DialogueState, Understanding
 
 #: Slots that describe one request rather than the shopper's running wishes (never carried over).
-TRANSIENT = ("reference", "attribute_asked", "sort", "attribute_change")
+TRANSIENT = ("reference", "attribute_asked", "sort", "attribute_change", "unknown_product", "unknown_brand", "order_id")
 #: Attributes a shopper can ask to change ("换个颜色"): the current values are ruled out.
 CHANGEABLE = ("color", "brand", "style", "material")
 #: Slots dropped when the shopper moves to another product type or category.
@@ -29,10 +29,43 @@ TOPIC_SLOTS = ("product_type", "category", "brand", "color", "material", "style"
 SCOPE = ("product_type", "category", "brand", "price_min", "price_max")
 
 
+#: Turns of the conversation kept for a hand-off ticket (scrubbed of personal data when the ticket is written).
+HISTORY_TURNS = 12
+#: Earlier search topics kept to come back to ("回到刚才的衬衫").
+MAX_TOPICS = 4
+
+
 class Session(DialogueState):
-    """The persisted state: the shared DialogueState plus the item the shopper is talking about."""
+    """The persisted state: the shared DialogueState plus what the guide needs across turns."""
 
     focus: str | None = Field(default=None, description="The item the last question was about.")
+    discussed: list[str] = Field(
+        default_factory=list,
+        description="The items the last turn talked about (a comparison's pair, an attribute answer's item): "
+        "'the pricier one' and 'both' resolve against these before the list shown.",
+    )
+    topics: list[dict[str, Any]] = Field(
+        default_factory=list, description="Earlier search topics (slots, negations, cards), newest last."
+    )
+    failed: int = Field(default=0, description="Turns in a row the guide could not handle.")
+    history: list[dict[str, str]] = Field(default_factory=list, description="The last turns, for a hand-off ticket.")
+    case: dict[str, Any] = Field(
+        default_factory=dict, description="An open after-sales case: reason, order id, whether the number was asked."
+    )
+    handed_off: bool = Field(default=False, description="A person has been asked to take over this conversation.")
+
+
+def push_topic(s: Session) -> None:
+    """Keep the current search topic (slots, negations, cards) on the stack before a new one starts."""
+    if any(s.slots.get(k) for k in ("product_type", "category")):
+        s.topics.append({"slots": dict(s.slots), "negated": dict(s.negated), "shown": list(s.shown)})
+        del s.topics[:-MAX_TOPICS]
+
+
+def remember(s: Session, role: str, text: str) -> None:
+    """Append one message to the conversation history kept for a ticket."""
+    s.history.append({"role": role, "text": text[:500]})
+    del s.history[: -2 * HISTORY_TURNS]
 
 
 def merge(s: Session, u: Understanding) -> bool:
@@ -41,6 +74,7 @@ def merge(s: Session, u: Understanding) -> bool:
     before = (dict(s.slots), {k: list(v) for k, v in s.negated.items()})
     topic = next((k for k in ("product_type", "category") if new.get(k)), None)
     if topic and s.slots.get(topic) and new[topic] != s.slots[topic]:  # another product: a new topic
+        push_topic(s)
         for key in TOPIC_SLOTS:
             s.slots.pop(key, None)
         s.negated = {}
@@ -93,7 +127,10 @@ def sort_bound(
     bounds = (
         (math.ceil(min(prices)) - 1, math.floor(mean)) if cheaper else (math.floor(max(prices)) + 1, math.ceil(mean))
     )
+    current = s.slots.get(key)
     for bound in map(float, bounds):
+        if current is not None and (bound > current if cheaper else bound < current):
+            bound = float(current)  # "cheaper" never raises the shopper's own cap (nor "dearer" lowers a floor)
         if any_match({**s.slots, key: bound, other: None}, s.negated):
             s.slots[key] = bound
             s.slots.pop(other, None)

@@ -20,6 +20,17 @@ from shopguide.store import Store, open_store
 log = logging.getLogger(__name__)
 
 
+def prepare_guide_model(settings: Settings) -> None:
+    """Train the guide's intent model once into ``<home>/cache/nlu`` (workers then load it instead of each
+    training their own); a failure is logged, and the chat guide trains it again when it is built."""
+    try:
+        from shopguide.guide.nlu.intent import load_default
+
+        load_default(settings.home / "cache" / "nlu", settings.nlu_corpora)
+    except Exception:
+        log.exception("could not prepare the guide's intent model; the chat guide will train it when built")
+
+
 @dataclass
 class ServiceState:
     settings: Settings
@@ -47,6 +58,7 @@ class ServiceState:
         bundles = BundleStore(settings.model_dir)
         if bundles.active_version() is None:
             train_and_save(settings, settings.startup_model, store=store)
+        prepare_guide_model(settings)
         return bundles.active_version()
 
     @classmethod

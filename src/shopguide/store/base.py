@@ -10,6 +10,8 @@ Contract (checked by ``tests/store/contract.py`` for every backend):
   they hold no transaction open between pages (and are not a snapshot).
 - :meth:`Store.import_batch` is all or nothing; every other write is one short transaction.
 - Chat sessions (the guide's dialogue state) are JSON objects kept by session id; the last write wins.
+- Hand-off tickets are appended with a new id each; only their status changes afterwards. Listing is newest
+  first. The caller scrubs personal data from a ticket's text before it is stored.
 - Database failures surface as :class:`~shopguide.errors.StoreError`; unknown ids as
   :class:`~shopguide.errors.NotFoundError`.
 """
@@ -48,6 +50,26 @@ class ImportResult:
     items: int = 0
     users: int = 0
     events: AddEventsResult = field(default_factory=AddEventsResult)
+
+
+TICKET_STATUSES = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A conversation the guide handed to a person: why, how the shopper felt, and what was said."""
+
+    session_id: str
+    reason: str
+    sentiment: str = "neutral"
+    user_id: str | None = None
+    order_id: str | None = None
+    summary: str = ""
+    transcript: tuple[dict[str, str], ...] = ()
+    status: str = "open"
+    id: int | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
 
 
 @runtime_checkable
@@ -136,6 +158,19 @@ class Store(Protocol):
 
     def put_session(self, session_id: str, state: Mapping[str, Any]) -> None:
         """Store (insert or replace) the state of a chat session; it must be JSON-serialisable."""
+        ...
+
+    # ---------------------------------------------------------------- hand-off tickets
+    def add_ticket(self, ticket: Ticket) -> Ticket:
+        """Store a new ticket; returns it with ``id`` and times set (``ticket.id`` is ignored)."""
+        ...
+
+    def tickets(self, status: str | None = None, limit: int = 100) -> list[Ticket]:
+        """Tickets, newest first, optionally only those with ``status``."""
+        ...
+
+    def set_ticket_status(self, ticket_id: int, status: str) -> Ticket:
+        """Change a ticket's status (``open`` / ``closed``); NotFoundError for an unknown id."""
         ...
 
     # ---------------------------------------------------------------- whole store

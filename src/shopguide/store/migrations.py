@@ -103,7 +103,24 @@ def define_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.CheckConstraint("length(session_id) > 0", name="ck_sessions_id"),
         sa.Index("ix_sessions_updated", "updated_at"),
     )
-    return {t.name: t for t in (schema_meta, items, users, events, sessions)}
+    tickets = sa.Table(  # version 3: hand-off tickets the guide records for a person to pick up
+        "tickets",
+        metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.Column("session_id", ID, nullable=False),
+        sa.Column("user_id", ID),
+        sa.Column("reason", sa.String(32), nullable=False),  # defect, missing_parts, refund, complaint, human ...
+        sa.Column("sentiment", sa.String(16), nullable=False, default="neutral"),
+        sa.Column("order_id", sa.String(64)),
+        sa.Column("summary", sa.Text, nullable=False, default=""),
+        sa.Column("transcript", sa.Text, nullable=False, default="[]"),  # JSON list of {role, text}, scrubbed
+        sa.Column("status", sa.String(16), nullable=False, default="open"),
+        sa.Index("ix_tickets_status_created", "status", "created_at"),
+        sa.Index("ix_tickets_session", "session_id"),
+    )
+    return {t.name: t for t in (schema_meta, items, users, events, sessions, tickets)}
 
 
 _V1_TABLES = ("schema_meta", "items", "users", "events")
@@ -120,10 +137,15 @@ def _v2_create_sessions(conn: Connection) -> None:
     define_tables(sa.MetaData())["sessions"].create(conn)
 
 
+def _v3_create_tickets(conn: Connection) -> None:
+    define_tables(sa.MetaData())["tickets"].create(conn)
+
+
 #: Ordered migration steps: (version reached, description, function run inside the transaction).
 MIGRATIONS: list[Step] = [
     (1, "create schema_meta, items, users and events", _v1_create_tables),
     (2, "create sessions (dialogue state of the guide)", _v2_create_sessions),
+    (3, "create tickets (the guide's hand-offs to a person)", _v3_create_tickets),
 ]
 
 LATEST_VERSION: int = MIGRATIONS[-1][0]

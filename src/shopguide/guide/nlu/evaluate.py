@@ -1,8 +1,8 @@
 """Scoring the NLU on labelled examples: intent accuracy, confusions, slot precision / recall / F1.
 
 Slot scores are micro-averaged over ``slot=value`` pairs (list values count once per element; negations
-count as ``neg:slot=value``), so a message with no gold slots still costs precision when something is
-extracted. The examples' ``context`` is passed to the NLU, as the dialogue would.
+count as ``neg:slot=value``) on the examples annotated with slots, so a message annotated with no slots still
+costs precision when something is extracted. The examples' ``context`` is passed to the NLU, as the dialogue would.
 """
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ def evaluate(nlu: NLU, examples: Iterable[Example]) -> NLUReport:
         if ruled is not None:
             scores.rule_fired += 1
             scores.rule_correct += ruled == example.intent
+        if not example.has_slots:
+            continue  # intent-only annotation
         predicted = slot_pairs(got.slots, got.negated)
         gold = slot_pairs(example.slots, example.negated)
         scores.tp += len(predicted & gold)

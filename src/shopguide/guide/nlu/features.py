@@ -36,9 +36,30 @@ INTENT_CUES: dict[str, str] = {
     "price": r"优惠|便宜|折|券|活动|促销|降价|涨价|满减|改价|砍价|赠品|会员|积分|最低价|价格|少点|商量|买一送一|"
     r"\bdiscount|\bcoupons?\b|\bsales?\b|\bdeals?\b|\bpromo|\bvouchers?\b|\bcheaper\b|\bprice\b|\boffers?\b|"
     r"\bcashback\b|\bpoints\b|\bcodes?\b|\bknock\b|\bbucks off\b",
-    "shipping": r"发货|快递|包邮|运费|退|换货|保修|质保|售后|发票|寄|送货|配送|顺丰|到账|坏了|修|几天能到|能到|"
-    r"\bship|\bdeliver|\breturns?\b|\brefund|\bexchange\b|\bwarranty\b|\binvoice\b|\bcourier\b|\bexpress\b|\bswap\b|"
-    r"\brepair\b|\bdamaged\b|\bbroken?\b|\brestocking\b|\bcovered\b|\bnext day\b",
+    "shipping": r"发货|快递|包邮|运费|邮费|寄|送货|配送|顺丰|几天能到|能到|多久到|几天到|发什么|哪里发|偏远|"
+    r"\bship|\bdeliver|\bcourier\b|\bexpress\b|\bnext day\b|\bpostage\b|\bfree shipping\b",
+    "after_sales": r"退|换货|换个码|坏了|碎了|破了|裂了|漏|少发|少了|缺|漏发|错发|发错|质量|起球|掉色|开线|瑕疵|保修|质保|"
+    r"售后|维修|修|投诉|差评|12315|消协|举报|骗|运费险|"
+    r"\breturns?\b|\brefund|\bexchange\b|\bwarranty\b|\bswap\b|\brepair\b|\bdamaged\b|\bbroken?\b|"
+    r"\bcracked\b|\bfaulty\b|\bdefect|\bmissing\b|\bwrong (?:item|size|colou?r|one)\b|\bcomplain|\bscam|"
+    r"\bchargeback\b|\bleak|\bstopped working\b|\bdoesn'?t work\b",
+    "order_change": r"改地址|改一下地址|修改地址|改电话|改收货|晚点发|先别发|延迟发|取消|拍错|改个码|合并|"
+    r"\bcancel|\bchange (?:my |the )?(?:address|order|delivery)|\bhold (?:my |the )?order\b|\bwrong address\b",
+    "invoice": r"发票|开票|专票|普票|抬头|税号|收据|\binvoice|\breceipt|\bvat\b|\btax\b",
+    "payment": r"付款|支付|花呗|分期|信用卡|扣款|扣了|扣钱|付不了|银行卡|货到付款|微信付|支付宝|"
+    r"\bpay|\bpayment|\bcard\b|\bcharged\b|\binstal+ments?\b|\bpaypal\b|\bdeclined\b|\bcash on delivery\b",
+    "account": r"账号|账户|登录|登陆|密码|注册|绑定|换绑|注销|会员卡|\baccount\b|\blog ?in\b|\bsign (?:in|up)\b|"
+    r"\bpassword\b|\bregist|\bnewsletter\b|\bunsubscribe\b",
+    "usage": r"怎么用|如何用|使用方法|怎么使用|用法|怎么安装|安装|怎么充电|怎么洗|机洗|手洗|水洗|清洗|保养|说明书|怎么穿|怎么戴|"
+    r"怎么调|怎么连|连接|配对|\bhow (?:do|to|should) (?:i |you )?(?:use|wash|clean|charge|install|set up|assemble|"
+    r"care|store|connect|pair)\b|\binstructions?\b|\bmanual\b|\bmachine wash",
+    "accept": r"就它|就这个|就要|就选|拍了|下单了|要了|买了|我要这|加购|加入购物车|决定了|\bi'?ll take\b|"
+    r"\badd (?:it|this|that|the \w+(?: one)?) to (?:my )?cart\b|\bsold\b|\bi'?ll (?:go with|get|buy)\b|\bordering\b",
+    "out_of_scope": r"作业|股票|机票|酒店|新闻|政治|天气预报|彩票|翻译|写(?:一篇|个)|考试|"
+    r"\bhomework\b|\bstocks?\b|\bflights?\b|\bhotel\b|\bnews\b|\bpolitic|\bforecast\b|\blottery\b|"
+    r"\bessay\b|\bcrypto|\bbitcoin\b",
+    "angry": r"他妈|tmd|妈的|卧槽|我靠|垃圾|坑爹|骗子|什么破|破玩意|气死|无语|恶心|滚|草泥马|sb|傻逼|"
+    r"[!！]{2,}|\bfuck|\bshit\b|\bwtf\b|\bscam|\bridiculous\b|\bunacceptable\b|\bdisgust|\bfurious\b",
     "order": r"订单|物流|包裹|单号|下单|下的单|签收|催|收到|取消|地址|付款|还没到|到哪|还在路上|发了没|"
     r"\border\b|\borders\b|\bpackage\b|\bparcel\b|\btracking\b|\btrack\b|\barrived?\b|\bdelivered\b|\bcancel|"
     r"\baddress\b|\bshipped\b|\bstuck\b|\bwaiting\b|\bmy stuff\b|\bshowed up\b|\bcome\b|\blate\b|\bpurchase\b",

@@ -7,8 +7,11 @@ so that words which merely contain a numeral character stay intact (百搭, 一�
   三千五百 -> 3500, 两万 -> 20000, 十一 -> 11) or when a money / range / age word follows it (五块 -> 5块,
   六岁 -> 6岁);
 * two adjacent numerals before a unit are a range: 两三百 -> 200-300, 一两千 -> 1000-2000;
-* digits with a magnitude: 5百 -> 500, 1千5 -> 1500, 3万 -> 30000, 1.5万 -> 15000, 1k -> 1000, 2w -> 20000
-  (not 18k金 / 18k gold, and not 65w when it is a charger's wattage).
+* digits with a magnitude: 5百 -> 500, 1千5 -> 1500, 3万 -> 30000, 1.5万 -> 15000, 1k -> 1000, 2w -> 20000,
+  1.5k -> 1500 (not 18k金 / 18k gold, and not 65w when it is a charger's wattage);
+* vague amounts stay words so that :mod:`.prices` can read them as ranges: 几十 / 几百 / 小几百 are not converted;
+* English number words: "three hundred" -> 300, "a hundred" -> 100, "fifty" -> 50, "two grand" -> 2000,
+  "a couple hundred" -> 200 (only runs with a number word; "one" alone is left alone: "the blue one").
 
 A small hand-written parser is used rather than ``cn2an``: the hard part is deciding *which* runs are
 numbers in shopper language, which a general converter does not do, and it keeps the NLU free of extra
@@ -83,6 +86,8 @@ def _fmt(value: float) -> str:
 
 def _convert_run(match: re.Match[str], text: str) -> str:
     run = match.group(0)
+    if match.start() > 0 and text[match.start() - 1] == "几":
+        return run  # 几十 / 几百: a vague amount, read by prices.py
     follows = _NUMBER_FOLLOWS.match(text, match.end()) is not None
     # 两三百 / 一两千 / 五六十: two adjacent numerals before a unit are a range
     if len(run) == 3 and run[0] in _DIGITS and run[1] in _DIGITS and run[2] in _UNITS:
@@ -112,10 +117,71 @@ def _convert_magnitudes(text: str) -> str:
     return _MAG_LATIN.sub(latin, text)
 
 
+_EN_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+             "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+             "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}  # fmt: skip
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+            "ninety": 90}  # fmt: skip
+_EN_SCALE = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000}
+_EN_WORD = "|".join([*_EN_UNITS, *_EN_TENS, "hundred", "thousand", "grand", "a", "an", "couple", "and"])
+_EN_RUN = re.compile(r"\b(?:(?:" + _EN_WORD + r")[\s-]+)*(?:" + _EN_WORD + r")\b")
+
+
+def _english_number(words: list[str]) -> int | None:
+    """The value of number words ("three hundred and fifty" -> 350); None unless a real number word is there."""
+    if not any(w in _EN_UNITS or w in _EN_TENS or w in _EN_SCALE for w in words):
+        return None
+    total = current = 0
+    seen = False
+    for w in words:
+        if w in ("a", "an", "couple"):
+            current = max(current, 2 if w == "couple" else 1)
+        elif w in _EN_UNITS:
+            current += _EN_UNITS[w]
+            seen = True
+        elif w in _EN_TENS:
+            current += _EN_TENS[w]
+            seen = True
+        elif w in _EN_SCALE:
+            scale = _EN_SCALE[w]
+            current = max(current, 1) * scale
+            if scale >= 1000:
+                total, current = total + current, 0
+            seen = True
+    return total + current if seen else None
+
+
+def _convert_english(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        words = [w for w in re.split(r"[\s-]+", m.group(0)) if w]
+        # "one" / "a" alone are not amounts ("the blue one", "a dress"); a bare unit word needs a scale or money
+        core = [w for w in words if w not in ("a", "an", "and", "couple")]
+        if not core or (
+            len(core) == 1
+            and core[0] in _EN_UNITS
+            and core[0] != "zero"
+            and _EN_UNITS[core[0]] < 10
+            and not re.match(r"\s*(?:bucks|dollars|yuan|rmb|quid|hundred|thousand)", text[m.end() :])
+        ):
+            return m.group(0)
+        while words and words[-1] in ("a", "an", "and"):
+            words.pop()
+        value = _english_number(words)
+        if value is None:
+            return m.group(0)
+        lead = m.group(0)[: len(m.group(0)) - len(m.group(0).lstrip())]
+        tail = " " if m.group(0).rstrip() != m.group(0) else ""
+        return f"{lead}{value}{tail}"
+
+    return _EN_RUN.sub(repl, text)
+
+
 def convert_numerals(text: str) -> str:
-    """Replace Chinese numerals and magnitude suffixes by digits (see the module docstring)."""
+    """Replace Chinese numerals, English number words and magnitude suffixes by digits (see the module docstring)."""
     text = _UNIT_START.sub(lambda m: {"百": "100", "千": "1000", "万": "10000"}[m.group(1)] + m.group(2), text)
     text = _CN_RUN.sub(lambda m: _convert_run(m, text), text)
+    if text.isascii() or re.search(r"[a-z]{3}", text):
+        text = _convert_english(text)
     return _convert_magnitudes(text)
 
 

@@ -9,6 +9,11 @@
 "两三百" (normalised to 200-300)
 "300块的", "$50", "50 bucks" (an amount with a currency  amount ± 20 %
 marker and nothing else)
+"三百出头", "300 or a bit more"                          300 - 360
+"百来块", "千把块", "一千来块"                             amount - 20 % / + 25 %
+"一百多", "两百多块" (normalised to 100多 / 200多)         100 - 199 / 200 - 299
+"几十块", "几百", "小几百", "大几百", "几千",             10-99, 100-999, 100-500, 500-999,
+"a few hundred"                                        1000-9999, 200-500
 =====================================================  =====================================
 
 Every amount is taken to be CNY, whatever the currency sign: the catalog is priced in CNY and the guide
@@ -60,6 +65,51 @@ _MIN = [
     ),
     re.compile(_AMT + r"\s*(?:以上|起|\+|or more|and up|and above|plus)"),
 ]
+#: Colloquial amounts (normalised text): X出头 / X来块 / X把块 / X多, and the vague 几十 / 几百 / 小几百 ...
+_MONEY_AFTER = r"(?=\s*(?:块|元|rmb|的|左右|以内|吧|呢|啊|[,.!?，。！？~]|$))"
+_NOT_COUNT = r"(?!\s*(?:个|件|人|斤|克|g\b|次|天|年|月|岁|条|双|款|位|单|%))"
+_COLLOQUIAL: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?<![\d.])(\d+)\s*出头"), "over"),
+    (re.compile(r"(?<![\d.])(\d+)\s*(?:来|把)\s*(?:块|元)"), "about"),
+    (re.compile(r"(?<![\d.])(?:(百)|(千))\s*(?:来|把)\s*(?:块|元)?"), "about_unit"),
+    (re.compile(r"(?<![\d.])(\d+)\s*多(?:块|元)?" + _NOT_COUNT + _MONEY_AFTER), "more"),
+]
+_VAGUE: list[tuple[re.Pattern[str], float, float]] = [
+    (re.compile(r"小几百"), 100, 500),
+    (re.compile(r"大几百"), 500, 999),
+    (re.compile(r"大几千"), 5000, 9999),
+    (re.compile(r"小几千"), 1000, 5000),
+    (re.compile(r"几十(?:块|元)"), 10, 99),
+    (re.compile(r"(?<![小大])几百(?:块|元)?"), 100, 999),
+    (re.compile(r"(?<![小大])几千(?:块|元)?"), 1000, 9999),
+    (re.compile(r"\b(?:a )?few 100\b"), 200, 500),
+    (re.compile(r"\bunder 100s?\b"), 0, 100),
+]
+
+
+def _colloquial(text: str, out: PriceRange) -> None:
+    for pattern, kind in _COLLOQUIAL:
+        for m in pattern.finditer(text):
+            if not _free(out.spans, m.start(), m.end()):
+                continue
+            value = (100.0 if m.group(1) else 1000.0) if kind == "about_unit" else float(m.group(1))
+            if value <= 0:
+                continue
+            if kind == "over":
+                out.min, out.max = value, round(value * 1.2, 2)
+            elif kind in ("about", "about_unit"):
+                out.min, out.max = round(value * 0.8, 2), round(value * 1.25, 2)
+            else:  # 100多 = 100-199, 50多 = 50-59, 2000多 = 2000-2999
+                step = 10 ** (len(str(int(value))) - 1)
+                out.min, out.max = value, value + step - 1
+            out.spans.append((m.start(), m.end()))
+    for pattern, low, high in _VAGUE:
+        for m in pattern.finditer(text):
+            if _free(out.spans, m.start(), m.end()):
+                out.min, out.max = (float(low) or None), float(high)
+                out.spans.append((m.start(), m.end()))
+
+
 _BARE = re.compile(r"(?:[¥$￥]\s*" + _NUM + r"|" + _NUM + r"\s*(?:块钱|块|元|rmb|yuan|bucks|dollars|刀))")
 
 
@@ -87,6 +137,7 @@ def _numbers(match: re.Match[str]) -> list[float]:
 def extract_price(text: str) -> PriceRange:
     """The price range a normalised message asks for (see the module docstring)."""
     out = PriceRange()
+    _colloquial(text, out)
     for kind, patterns in (("range", _RANGE), ("around", _AROUND), ("max", _MAX), ("min", _MIN)):
         for pattern in patterns:
             for m in pattern.finditer(text):

@@ -22,14 +22,16 @@ RULES: tuple[tuple[str, re.Pattern[str], Intent], ...] = (
     ("zh", re.compile(r"转人工|人工客服|找人工|接人工|要人工|转接人工|人工服务|真人客服|转接客服|找客服|联系客服"), Intent.HUMAN),
     ("zh", re.compile(r"^(?:" + _GREET_ZH + r"[呀啊吖哇~!?.,。，！？\s]*)+$"), Intent.GREETING),
     ("zh", re.compile(r"^(好的|好嘞|好|ok|嗯)?[,，\s]*" + _THANKS_ZH + r"(你|亲|啦|呀)?[~!.。！\s]*$"), Intent.THANKS),
-    ("zh", re.compile(r"我的订单|订单(到哪|状态)|查(一下)?物流|物流信息|快递(到哪|怎么还没)|取消订单"), Intent.ORDER_STATUS),
+    ("zh", re.compile(r"取消(这个|我的|一下)?订单|订单(怎么|能不能|可以)?取消"), Intent.ORDER_CHANGE),
+    ("zh", re.compile(r"我的订单到哪|订单(到哪|状态)|查(一下)?物流|物流信息|快递(到哪|怎么还没)"), Intent.ORDER_STATUS),
     ("en", re.compile(r"\b(talk|speak|chat) (to|with) (a |an |some )?(real |live )?(human|person|agent|representative)\b|"
                       r"\blive (agent|person)\b|\bhuman please\b|\btransfer me\b|\bget me a (human|manager)\b"), Intent.HUMAN),
     ("en", re.compile(r"^(?:" + _GREET_EN + r"( there)?[!.?~,\s]*)+$"), Intent.GREETING),
     ("en", re.compile(r"^((ok|okay|great|perfect|awesome|got it)[,\s]+)?" + _THANKS_EN +
                       r"( so much| a lot| very much| again| a bunch)?[!.\s]*$"), Intent.THANKS),
     ("en", re.compile(r"\bwhere('s| is) my (order|package|parcel|stuff)\b|\btrack(ing)? (my )?(order|package|parcel)\b|"
-                      r"\border status\b|\bcancel my order\b"), Intent.ORDER_STATUS),
+                      r"\border status\b"), Intent.ORDER_STATUS),
+    ("en", re.compile(r"\bcancel (my|the|this) order\b"), Intent.ORDER_CHANGE),
 )  # fmt: skip
 
 

@@ -22,7 +22,10 @@ from shopguide.guide.nlu.normalize import normalize_text
 from shopguide.guide.nlu.prices import extract_price
 
 #: Slots whose values a shopper can rule out.
-NEGATABLE = frozenset({"color", "material", "brand", "style", "season", "occasion", "size", *PRODUCT_SLOTS})
+NEGATABLE = frozenset({"color", "material", "brand", "style", "season", "occasion", "size", *PRODUCT_SLOTS,
+                       "unknown_product", "unknown_brand"})  # fmt: skip
+#: Slots that name WHAT is wanted (a scope holding only these negates them; next to an attribute they stay wanted).
+WHAT_SLOTS = frozenset({*PRODUCT_SLOTS, "unknown_product"})
 
 _SIZE_PATTERNS: list[tuple[re.Pattern[str], dict[str, str] | None]] = [
     (re.compile(r"(?<![\d.])(\d{2}(?:\.5)?)\s*(?:码|号)"), None),
@@ -87,7 +90,6 @@ class SlotExtractor:
         masked = _mask(norm, price.spans + ref_spans)
 
         scopes = cues.negation_scopes(norm)
-        first_in_scope: dict[tuple[int, int], int] = {}
 
         def scope_of(pos: int) -> tuple[int, int] | None:
             return next((s for s in scopes if s[0] <= pos < s[1]), None)
@@ -106,19 +108,26 @@ class SlotExtractor:
             _put(found, "age_group", age_group(int(m.group(1))))
 
         matches = self.lexicon.match(masked)
+        # In a negation scope, attributes are ruled out and a product word next to them stays wanted
+        # ("不要红色的连衣裙"); a scope that names only products rules the products out ("奶茶喝腻了", "no more tents").
+        has_attribute: dict[tuple[int, int], bool] = {}
         for match in matches:
             scope = scope_of(match.start)
-            order = 0
-            if scope is not None:
-                order = first_in_scope.setdefault(scope, 0)
-                first_in_scope[scope] = order + 1
+            if scope is not None and any(s in NEGATABLE and s not in WHAT_SLOTS for s, _ in match.pairs):
+                has_attribute[scope] = True
+        for match in matches:
+            scope = scope_of(match.start)
             for slot, value in match.pairs:
-                negate = scope is not None and slot in NEGATABLE and (slot not in PRODUCT_SLOTS or order == 0)
+                negate = (
+                    scope is not None
+                    and slot in NEGATABLE
+                    and (slot not in WHAT_SLOTS or not has_attribute.get(scope, False))
+                )
                 _put(negated if negate else found, slot, value)
 
         if refs:
             found["reference"] = [refs]
-        sort = cues.find_sort(norm)
+        sort = cues.find_sort(_mask(norm, ref_spans))
         if sort:
             found["sort"] = [sort]
         changes = cues.find_changes(norm)

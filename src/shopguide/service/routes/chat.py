@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from shopguide.config import Settings
 from shopguide.guide import answers
 from shopguide.guide.dialogue import ChatReply, DialogueManager
 from shopguide.guide.faq import FAQ
@@ -49,12 +50,14 @@ class Guide:
     manager: DialogueManager
 
 
-def default_nlu(served: Served, tagger: Any = None) -> Any:
-    """The project's NLU with the served catalog's lexicon (the intent model is trained once per process)."""
+def default_nlu(served: Served, tagger: Any = None, cache_dir: Any = None, corpora: Any = None) -> Any:
+    """The project's NLU with the served catalog's lexicon and words (the intent model is trained once per
+    process, or loaded from ``cache_dir`` when an earlier process trained it on the same data)."""
     from shopguide.guide.nlu import NLU, Lexicon, load_default
 
     lexicon = Lexicon.from_catalog(m for m in served.model.dataset_.item_meta if m is not None)
-    return NLU(lexicon, load_default(), tagger=tagger)
+    words = served.search.vocabulary if served.search is not None else ()
+    return NLU(lexicon, load_default(cache_dir, corpora), tagger=tagger, catalog_words=words)
 
 
 def product_tagger(settings: Any) -> Any:
@@ -79,19 +82,29 @@ def build_guide(state: ServiceState, served: Served, nlu: Any = None) -> Guide:
         log.exception("could not load the FAQ; FAQ questions go to a human")
         faq = None
     retriever = Retriever(kg, served.search, served.model, state.store, deleted=state.deleted)
-    nlu = nlu if nlu is not None else default_nlu(served, product_tagger(state.settings))
+    nlu = (
+        nlu
+        if nlu is not None
+        else default_nlu(
+            served,
+            product_tagger(state.settings),
+            cache_dir=state.settings.home / "cache" / "nlu",
+            corpora=state.settings.nlu_corpora,
+        )
+    )
+    if hasattr(nlu, "warm"):
+        nlu.warm()
     manager = DialogueManager(kg, retriever, state.store, nlu, faq, phraser=phraser_from(state.settings))
     log.info("chat guide built", extra={"version": served.version})
     return Guide(served, manager)
 
 
-def phraser_from(settings: Any) -> LLMPhraser | None:
-    """The optional LLM phraser, when settings name an endpoint (``llm_base_url`` and ``llm_model``)."""
-    base_url, model = getattr(settings, "llm_base_url", None), getattr(settings, "llm_model", None)
-    if not base_url or not model:
+def phraser_from(settings: Settings) -> LLMPhraser | None:
+    """The optional LLM phraser, when settings name an endpoint (``SHOPGUIDE_LLM_BASE_URL`` and ``_MODEL``)."""
+    if not settings.llm_base_url or not settings.llm_model:
         return None
-    timeout_ms = float(getattr(settings, "llm_timeout_ms", 1500) or 1500)
-    return LLMPhraser(LLMConfig(base_url, model, getattr(settings, "llm_api_key", None), timeout_ms / 1000))
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
+    return LLMPhraser(LLMConfig(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_ms / 1000))
 
 
 def guide_for(app_state: Any, state: ServiceState) -> Guide | None:

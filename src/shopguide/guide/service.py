@@ -1,0 +1,208 @@
+"""Service actions of the guide: FAQ answers, after-sales cases, hand-offs with a ticket, small talk.
+
+After-sales: a policy question ("退货运费谁出", "can I exchange it") gets the FAQ entry for it. A problem
+("收到的杯子碎了", "a part is missing", "我要退款") opens a case: the guide apologises and asks for the order
+number once; with the number (or on the next turn without it) it records a ticket for the after-sales team,
+whose colleagues follow up. An angry shopper is passed to a person at once, with a ticket marked angry.
+The guide cannot see orders or payments, so order look-ups and payment problems go to a person too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from shopguide.guide import answers as A
+from shopguide.guide.faq import FaqHit
+from shopguide.guide.types import Intent, Understanding
+
+if TYPE_CHECKING:
+    from shopguide.guide.dialogue import DialogueManager, Outcome
+    from shopguide.guide.session import Session
+
+#: A problem with something bought (as opposed to a question about the policy).
+PROBLEM = re.compile(
+    r"坏|碎|破|裂|漏|瑕疵|质量(?:太|很|真|好)?差|质量有问题|起球|掉色|褪色|开线|脱胶|变形|划痕|污渍|异味|发霉|过期|"
+    r"少发|漏发|少了|缺了|缺少|没有配件|少个|发错|错发|不是我买的|货不对版|不一样|假货|用不了|不能用|没反应|充不进|"
+    r"我要退|给我退|要退款|退钱|申请退款|我要换|给我换|投诉|差评|12315|消协|举报|骗|态度|不理人|没人管|"
+    r"\bbroken?\b|\bdamaged\b|\bcracked\b|\bshattered\b|\bfaulty\b|\bdefect|\bleak|\bripped\b|\btorn\b|\bstain|"
+    r"\bmissing\b|\bwrong (?:item|size|colou?r|one|product)\b|\bnot what i ordered\b|\bdoesn'?t work\b|"
+    r"\bstopped working\b|\bdead on arrival\b|\bfake\b|\bi want (?:a |my )?(?:refund|money back|replacement)\b|"
+    r"\brefund me\b|\bcomplain|\bscam|\bchargeback\b|\brude\b|\bno one (?:replied|answered)\b|\bbad review\b"
+)
+#: Why a case is opened, by its first matching cue.
+REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "complaint",
+        re.compile(r"投诉|差评|12315|消协|举报|态度|骗|\bcomplain|\bscam|\bchargeback\b|\brude\b|\bbad review\b"),
+    ),
+    ("missing_parts", re.compile(r"少发|漏发|少了|缺|少个|没有配件|\bmissing\b")),
+    ("wrong_item", re.compile(r"发错|错发|不是我买的|货不对版|\bwrong\b|\bnot what i ordered\b")),
+    (
+        "defect",
+        re.compile(
+            r"坏|碎|破|裂|漏|瑕疵|质量|起球|掉色|褪色|开线|脱胶|变形|划痕|污渍|异味|发霉|过期|用不了|不能用|没反应|"
+            r"\bbroken?\b|\bdamaged\b|\bcracked\b|\bfaulty\b|\bdefect|\bleak|\bripped\b|\btorn\b|\bstain|"
+            r"\bdoesn'?t work\b|\bstopped working\b|\bfake\b"
+        ),
+    ),
+    ("exchange", re.compile(r"换|\bexchange\b|\bswap\b|\breplacement\b")),
+    ("refund", re.compile(r"退|\brefund|\bmoney back\b|\breturn\b")),
+)
+_COUPON = re.compile(r"优惠|券|折|活动|coupon|discount|code|promo")
+_GOODBYE = re.compile(r"拜拜|再见|回见|先这样|下次|\bbye\b|\bgoodbye\b|\bsee you\b|\bcya\b|\bthat'?s all\b")
+_ACK = re.compile(
+    r"^(?:好的?|嗯+|哦+|噢|行|行吧|可以|知道了|明白|ok(?:ay)?|k|sure|cool|got it|alright|fine|hmm+|i see)[~!.。！\s]*$"
+)
+#: Hand-off reasons that put the shopper in a queue for a person now (the others are followed up later).
+LIVE = frozenset({"human", "angry", "repeated_failure", "order_status", "payment_problem", "unanswered"})
+
+
+def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
+    from shopguide.guide.dialogue import Outcome
+
+    text = u.normalized or u.text.lower()
+    if u.intent == Intent.GREETING and _GOODBYE.search(text):
+        return Outcome("greeting", A.say("goodbye", lang), new_list=False)
+    if u.intent == Intent.CHITCHAT and _ACK.match(text.strip()):
+        return Outcome("chitchat", A.say("acknowledge", lang), new_list=False)
+    key = {Intent.GREETING: "greeting", Intent.THANKS: "thanks"}.get(u.intent, "chitchat")
+    return Outcome(key, A.say(key, lang), new_list=False)
+
+
+def out_of_scope(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
+    from shopguide.guide.dialogue import Outcome
+
+    return Outcome("out_of_scope", A.say("out_of_scope", lang), new_list=False)
+
+
+def human(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
+    from shopguide.guide.dialogue import Outcome
+
+    text = u.normalized or u.text.lower()
+    if POLICY_QUESTION.search(text) and dm.faq is not None:  # "人工几点上班": about the people, not for them now
+        hit = dm.faq.best(u.text, intent=Intent.HUMAN.value)
+        if hit is not None and Intent.HUMAN.value in hit.entry.intents and hit.score >= dm.faq_unsure_threshold:
+            return faq_outcome(dm, s, u, lang, hit)
+    if u.slots.get("order_id"):
+        s.case = {**s.case, "order_id": u.slots["order_id"]}
+    return Outcome("handoff", "", handoff=True, ticket_reason="angry" if u.sentiment == "angry" else "human",
+                   new_list=False)  # fmt: skip
+
+
+def order_status(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
+    from shopguide.guide.dialogue import Outcome
+
+    entry = dm.faq.get("order_status") if dm.faq else None
+    if u.slots.get("order_id"):
+        s.case = {**s.case, "order_id": u.slots["order_id"], "reason": "order_status"}
+    text = entry.text(lang) if entry else A.say("handoff", lang)
+    return Outcome("handoff", text, handoff=True, ticket_reason="order_status", new_list=False)
+
+
+def faq_outcome(dm: DialogueManager, s: Session, u: Understanding, lang: str, hit: FaqHit) -> Outcome:
+    """The FAQ entry's answer (its price first for "第二个有优惠吗"); a hand-off entry also records a ticket."""
+    from shopguide.guide.dialogue import Outcome
+    from shopguide.guide.references import resolve
+
+    text = hit.entry.text(lang)
+    if u.intent == Intent.PRICE_DISCOUNT:
+        refs = (
+            resolve(dm.kg, u.slots.get("reference"), s.shown, s.discussed, s.focus)
+            if u.slots.get("reference")
+            else None
+        )
+        item = refs.ids[0] if refs is not None and refs.ids else s.focus
+        if item and dm.kg.item(item):
+            text = A.price_note(dm.kg, item, lang) + "\n" + text
+    reason = hit.entry.id if hit.entry.handoff else None
+    return Outcome("faq", text, handoff=hit.entry.handoff, ticket_reason=reason, new_list=False)
+
+
+def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: Intent) -> Outcome:
+    """A policy question of a service intent; a person when no FAQ entry answers it."""
+    from shopguide.guide.dialogue import Outcome
+    from shopguide.guide.shopping import CHEAPER, find
+
+    browsing = s.shown and any(s.slots.get(k) for k in ("product_type", "category"))
+    text = u.text.lower()
+    if intent == Intent.PRICE_DISCOUNT and browsing and CHEAPER.search(text) and not _COUPON.search(text):
+        u.slots["sort"] = "cheaper"  # "有便宜点的吗" while browsing: a refinement, not a coupon question
+        return find(dm, s, u, lang, Intent.REFINE)
+    hit = dm.faq.best(u.text, intent=intent.value) if dm.faq else None
+    if intent == Intent.USAGE and hit is not None and u.confidence >= 0.5:
+        return faq_outcome(dm, s, u, lang, hit)  # how-to: the care and instructions answer, whatever the wording
+    if hit is not None and intent.value in hit.entry.intents and u.confidence >= 0.8 and hit.score >= 0.2:
+        return faq_outcome(dm, s, u, lang, hit)  # a confident intent: its closest answer beats a hand-off
+    if hit is None or hit.score < dm.faq_threshold:
+        if intent in (Intent.USAGE, Intent.PRICE_DISCOUNT) and any(
+            u.slots.get(k) for k in ("product_type", "category")
+        ):
+            return find(dm, s, u, lang, Intent.FIND_PRODUCT)  # "干皮用什么面霜": about choosing a product after all
+        return Outcome("handoff", "", handoff=True, ticket_reason="unanswered", new_list=False)
+    return faq_outcome(dm, s, u, lang, hit)
+
+
+#: Wording of a question about how things work (as opposed to a report of what went wrong).
+POLICY_QUESTION = re.compile(
+    r"[?？]|吗|么|呢|怎么|如何|多久|多长|几天|几点|谁出|谁付|谁承担|能不能|可不可以|可以|能否|是不是|是否|流程|政策|规定|"
+    r"\b(?:how|when|who|what|which|can i|could i|do i|do you|does|is there|are there|will|policy|if)\b"
+)
+
+
+def is_policy_question(dm: DialogueManager, u: Understanding, text: str) -> bool:
+    """A question about the after-sales policy rather than a problem to handle: asked as a question and either
+    naming no problem ("退货运费谁出") or matching an FAQ entry closely ("有保修吗 坏了咋整")."""
+    if not POLICY_QUESTION.search(text):
+        return False
+    if not PROBLEM.search(text):
+        return True
+    hit = dm.faq.best(u.text, intent=Intent.AFTER_SALES.value) if dm.faq else None
+    return hit is not None and hit.score >= 0.75 and hit.entry.id != "faulty_item"
+
+
+def _reason(text: str) -> str:
+    return next((name for name, pattern in REASONS if pattern.search(text)), "after_sales")
+
+
+def after_sales(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
+    """A policy question gets the FAQ; a problem opens a case: apologise, ask the order number once, ticket."""
+    from shopguide.guide.dialogue import Outcome
+
+    text = u.normalized or u.text.lower()
+    order_id = u.slots.get("order_id")
+    angry = u.sentiment == "angry"
+    if not angry and not order_id and is_policy_question(dm, u, text):
+        return faq(dm, s, u, lang, Intent.AFTER_SALES)  # "退货运费谁出": the policy (an open case stays open)
+    case = dict(s.case) or {"reason": _reason(text), "sentiment": u.sentiment}
+    if case.get("reason") == "after_sales":
+        case["reason"] = _reason(text)
+    if order_id:
+        case["order_id"] = order_id
+    if angry:
+        case["sentiment"] = "angry"
+        s.case = case
+        return Outcome("after_sales", "", handoff=True, ticket_reason="angry", new_list=False)
+    if not case.get("order_id") and not case.get("asked"):
+        case["asked"] = True
+        s.case = case
+        return Outcome("after_sales", A.say("after_sales_ask_order", lang), new_list=False)
+    s.case = case
+    return Outcome("after_sales", "", ticket_reason=case["reason"], new_list=False)
+
+
+def handoff_text(out: Outcome, ticket: int | None, s: Session, lang: str) -> str:
+    """The reply of a turn that recorded ticket ``ticket`` (and whether a person takes over now)."""
+    reason = out.ticket_reason or "human"
+    out.handoff = reason in LIVE or (out.handoff and reason not in dict(REASONS) and reason != "after_sales")
+    if reason == "angry":
+        return A.say("after_sales_angry", lang, ticket=ticket)
+    if reason == "repeated_failure":
+        return A.say("handoff_failed", lang, ticket=ticket)
+    if out.action == "after_sales":
+        order = s.case.get("order_id")
+        key = "after_sales_ticket" if order else "after_sales_ticket_no_order"
+        return A.say(key, lang, ticket=ticket, order=order)
+    if out.text:
+        return out.text + A.pick(lang, f"（工单号 {ticket}）", f" (ticket {ticket})")
+    return A.say("handoff_ticket", lang, ticket=ticket)

@@ -1,0 +1,208 @@
+"""Shopping actions: search and refinements, products and brands the shop does not carry, gift ideas.
+
+Honesty rules: a product or brand the catalog does not sell is named as missing ("we don't carry X"), and any
+cards shown then are labelled as alternatives, never passed off as X. A rejection ("粉的算了", "skip Bose",
+"he already owns a tent") is acknowledged and applied to the list in focus. A word the guide does not know in
+the middle of a search keeps the search where it was and says so, instead of jumping to unrelated products.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from shopguide.guide import answers as A
+from shopguide.guide.kg import as_list
+from shopguide.guide.session import SCOPE, TOPIC_SLOTS, change, merge, sort_bound
+from shopguide.guide.types import Intent, Understanding
+
+if TYPE_CHECKING:
+    from shopguide.guide.dialogue import DialogueManager, Outcome
+    from shopguide.guide.session import Session
+
+SIMILAR = re.compile(r"类似|相似|差不多|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
+CHEAPER = re.compile(r"便宜|实惠|\bcheaper\b|\bless expensive\b|\bmore affordable\b")
+#: Slots a catalog search can filter on (the rest are about the request, or name things not sold).
+CATALOG_SLOTS = ("product_type", "category", "brand", "color", "material", "style", "season", "gender", "occasion",
+                 "size", "price_min", "price_max")  # fmt: skip
+
+
+#: Attributes a shopper names as a requirement (checked, never silently relaxed when named in the message);
+#: occasion, season and style words are preferences and may be relaxed.
+HARD_SLOTS = ("color", "brand", "material", "size", "gender")
+
+
+def _catalog_negations(negated: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in negated.items() if k in CATALOG_SLOTS and v}
+
+
+def not_carried(dm: DialogueManager, s: Session, u: Understanding, lang: str, what: str) -> Outcome:
+    """ "We don't carry X", then the closest product types we do have, labelled as alternatives."""
+    from shopguide.guide.dialogue import Outcome
+
+    kg, lexicon = dm.kg, getattr(dm.nlu, "lexicon", None)
+    foreign = lexicon.gazetteer.products.get(what) if lexicon is not None else None
+    types = [t for t in (foreign.alternatives if foreign else ()) if kg.has_category(t)]
+    matcher = getattr(dm.nlu, "type_matcher", None)
+    if not types and matcher is not None:
+        types = [t for t in matcher.alternatives(what) if kg.has_category(t)]
+    text = A.say("not_carried", lang, what=what if lang == "zh" else _english(dm, what))
+    budget = {k: v for k, v in u.slots.items() if k in ("price_min", "price_max", "gender")}
+    ids: list[str] = []
+    reasons: dict[str, str] = {}
+    for t in types[: dm.n_cards]:
+        found = dm.retriever.search({"product_type": t, **budget}, {}, s.user_id, n=1, lang=lang,
+                                    exclude=ids)  # fmt: skip
+        ids += found.ids
+        reasons.update({i: A.pick(lang, "替代选择", "alternative") for i in found.ids})
+    if not ids:
+        return Outcome("not_carried", text + A.say("not_carried_suggest", lang), new_list=False)
+    label = A.say("alternatives", lang, what=what if lang == "zh" else _english(dm, what))
+    return Outcome("not_carried", "\n".join([text, label, A.listing(kg, ids, lang)]), ids, reasons)
+
+
+def _english(dm: DialogueManager, zh_name: str) -> str:
+    """A foreign product's English name (its first English surface), for English replies."""
+    lexicon = getattr(dm.nlu, "lexicon", None)
+    foreign = lexicon.gazetteer.products.get(zh_name) if lexicon is not None else None
+    english = [x for x in (foreign.surfaces if foreign else ()) if x.isascii()]
+    return english[0] if english else zh_name
+
+
+def not_carried_brand(dm: DialogueManager, s: Session, u: Understanding, lang: str, brand: str) -> Outcome:
+    """ "We don't sell <brand>": with a product type, the brands we have for it and their best items."""
+    from shopguide.guide.dialogue import Outcome
+
+    kg = dm.kg
+    noun = u.slots.get("product_type") or u.slots.get("category") or s.slots.get("product_type")
+    noun = as_list(noun)[0] if noun and kg.has_category(as_list(noun)[0]) else None
+    if noun is None:
+        return Outcome("not_carried", A.say("not_carried_brand", lang, brand=brand) + A.say("not_carried_suggest", lang),
+                       new_list=False)  # fmt: skip
+    brands = kg.values_of("brand", kg.select(product_type=noun))
+    what = kg.label(noun, lang) if lang == "zh" else kg.label(noun, lang).lower()
+    text = A.say("not_carried_brand_type", lang, brand=brand, what=what,
+                 brands=A.pick(lang, "、", ", ").join(kg.label(b, lang) for b in brands[:6]))  # fmt: skip
+    slots = {"product_type": noun, **{k: v for k, v in u.slots.items() if k in ("price_min", "price_max", "color")}}
+    found = dm.retriever.search(slots, _catalog_negations(s.negated), s.user_id, n=dm.n_cards, lang=lang)
+    s.slots.update(slots)
+    if not found.ids:
+        return Outcome("not_carried", text, new_list=False)
+    reasons = {i: A.pick(lang, "替代选择", "alternative") for i in found.ids}
+    return Outcome("not_carried", "\n".join([text, A.say("alternatives_brand", lang),
+                                             A.listing(dm.kg, found.ids, lang)]), found.ids, reasons)  # fmt: skip
+
+
+def _rejected(dm: DialogueManager, u: Understanding, lang: str) -> str:
+    """The things the message rules out, in the reply's words ("粉色", "Bose", "帐篷")."""
+    lower = lang == "en"
+    words = [dm.kg.label(v, lang).lower() if lower and k not in ("brand", "unknown_brand") else dm.kg.label(v, lang)
+             for k, vals in u.negated.items() for v in vals]  # fmt: skip
+    return A.pick(lang, "、", ", ").join(dict.fromkeys(words))
+
+
+def find(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: Intent) -> Outcome:
+    from shopguide.guide.dialogue import Outcome
+    from shopguide.guide.items import attribute, similar
+
+    slots = u.slots
+    if slots.get("reference") and not any(slots.get(k) for k in (*SCOPE, "color", "material", "style")):
+        if SIMILAR.search(u.text.lower()) or intent == Intent.RECOMMEND:
+            return similar(dm, s, u, lang)
+        return attribute(dm, s, u, lang)
+    named = any(slots.get(k) for k in ("product_type", "category"))
+    if slots.get("unknown_product") and not named:
+        return not_carried(dm, s, u, lang, as_list(slots["unknown_product"])[0])
+    if slots.get("unknown_brand"):
+        return not_carried_brand(dm, s, u, lang, as_list(slots["unknown_brand"])[0])
+    rejected = _rejected(dm, u, lang)
+    changed = merge(s, u) | change(s, as_list(slots.get("attribute_change")), dm.kg)
+    s.negated = _catalog_negations(s.negated)
+    note = sort_bound(s, slots.get("sort"), dm.kg, dm.retriever.any_match)
+    note = A.say(note, lang) if note else ""
+    if rejected:
+        note = " ".join(x for x in (A.say("noted_rejection", lang, what=rejected), note) if x)
+    if not any(s.slots.get(k) for k in SCOPE):
+        if rejected and intent != Intent.RECOMMEND:
+            return Outcome("clarify", A.say("noted_rejection_ask", lang, what=rejected), new_list=False)
+        if intent == Intent.RECOMMEND or "vague" in s.asked:
+            ids, reasons = dm.retriever.personal(s.user_id, s.slots, s.negated, dm.n_cards, lang)
+            return Outcome("results", A.personal(dm.kg, ids, lang), ids, reasons)
+        s.asked.append("vague")
+        return Outcome("clarify", A.say("ask_vague", lang), new_list=False)
+    unknown = [w for w in getattr(u, "unknown_words", []) if w]
+    if unknown and not changed and not slots.get("sort") and not named and s.shown:
+        topic = A.describe(dm.kg, {k: s.slots[k] for k in ("product_type", "category") if s.slots.get(k)}, {}, lang)
+        return Outcome("clarify", A.say("not_understood_topic", lang, word=unknown[0], topic=topic),
+                       new_list=False, failed=True)  # fmt: skip
+    more = "items" in as_list(slots.get("attribute_change")) or (not changed and intent == Intent.REFINE)
+    exclude = s.shown if more and not slots.get("sort") else []
+    asked_now = [k for k in HARD_SLOTS if slots.get(k)]  # never relaxed: said plainly when nothing fits
+    found = dm.retriever.search(s.slots, s.negated, s.user_id, n=dm.n_cards, text=u.text, sort=slots.get("sort"),
+                                exclude=exclude, lang=lang, keep=asked_now)  # fmt: skip
+    what = A.describe(dm.kg, s.slots, s.negated, lang)
+    if not found.ids:
+        return no_results(dm, s, what, lang)
+    text = A.results(dm.kg, found.ids, what, lang, relaxed=found.relaxed, note=note)
+    return Outcome("results", text, found.ids, found.reasons)
+
+
+def no_results(dm: DialogueManager, s: Session, what: str, lang: str) -> Outcome:
+    """Nothing fits: say so, then the closest items there are, labelled as such: the softer attributes relaxed
+    first ("none in black; these are the closest, in other colours"), the budget only when that is not enough."""
+    from shopguide.guide.dialogue import Outcome
+
+    text = A.say("no_results", lang, what=what)
+    if dm.retriever.any_match(s.slots, s.negated, in_stock=False):
+        text = A.say("sold_out", lang, what=what)  # the catalog has it; none is in stock
+    near = dm.retriever.search(s.slots, s.negated, s.user_id, n=dm.n_cards, lang=lang)
+    if near.ids and near.relaxed:
+        text += "\n" + A.closest(dm.kg, near.ids, near.relaxed, lang)
+        return Outcome("no_results", text, near.ids, near.reasons)
+    lo, hi = s.slots.get("price_min"), s.slots.get("price_max")
+    if lo is None and hi is None:
+        return Outcome("no_results", text, new_list=False)
+    open_budget = {k: v for k, v in s.slots.items() if k not in ("price_min", "price_max")}
+    sort = "cheaper" if hi is not None else "more_expensive"
+    near = dm.retriever.search(open_budget, s.negated, s.user_id, n=dm.n_cards, sort=sort, lang=lang)
+    if not near.ids:
+        return Outcome("no_results", text, new_list=False)
+    text += "\n" + A.nearest(dm.kg, near.ids, lang)
+    return Outcome("no_results", text, near.ids, near.reasons)
+
+
+def gift(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
+    from shopguide.guide.dialogue import Outcome
+
+    if s.last_intent != Intent.GIFT:  # a new gift request starts a new topic
+        for key in (*TOPIC_SLOTS, "recipient", "gender"):
+            s.slots.pop(key, None)
+        s.negated = {}
+        s.asked = [a for a in s.asked if a != "gift"]
+    if u.slots.get("unknown_product") and not any(u.slots.get(k) for k in ("product_type", "category")):
+        return not_carried(dm, s, u, lang, as_list(u.slots["unknown_product"])[0])
+    rejected = _rejected(dm, u, lang)
+    merge(s, u)
+    change(s, as_list(u.slots.get("attribute_change")), dm.kg)
+    s.negated = _catalog_negations(s.negated)
+    dm.retriever.gift_hints(s.slots)
+    missing = [k for k, ok in (("recipient", s.slots.get("recipient")),
+                               ("budget", s.slots.get("price_max") or s.slots.get("price_min"))) if not ok]  # fmt: skip
+    if missing and "gift" not in s.asked:
+        s.asked.append("gift")
+        key = "ask_gift" if len(missing) == 2 else f"ask_gift_{missing[0]}"
+        return Outcome("clarify", A.say(key, lang), new_list=False, suggest="gift")
+    found = dm.retriever.search(s.slots, s.negated, s.user_id, n=dm.n_cards, gift=True, lang=lang)
+    what = A.describe(dm.kg, s.slots, s.negated, lang)
+    if not found.ids:
+        return no_results(dm, s, what, lang)
+    who = A.recipient(s.slots["recipient"], lang) if s.slots.get("recipient") else ""
+    text = A.gift(dm.kg, found.ids, who, s.slots, lang)
+    if rejected:
+        text = A.say("noted_rejection", lang, what=rejected) + "\n" + text
+    return Outcome("results", text, found.ids, found.reasons)
+
+
+def topic_slots(s: Session) -> dict[str, Any]:
+    """The search topic of the conversation: what is being looked for, without the request-only slots."""
+    return {k: v for k, v in s.slots.items() if k in CATALOG_SLOTS}
