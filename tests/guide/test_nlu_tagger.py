@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopguide.guide.ner import ProductTagger, Sentence
+from shopguide.guide.ner import NeuralTagger, ProductTagger, Sentence
 from shopguide.guide.ner.data import to_tags
 from shopguide.guide.nlu import NLU, default_lexicon, load_default
 from shopguide.guide.types import Intent
@@ -47,3 +47,21 @@ def test_without_a_tagger_only_the_gazetteer_names_missing_products() -> None:
     plain = NLU(default_lexicon(), load_default())
     assert plain.understand("我想买一个空气炸锅").slots.get("unknown_product") == "空气炸锅"  # in the gazetteer
     assert "unknown_product" not in plain.understand("我想买一个啵啵哩").slots  # a word nobody listed
+
+
+def test_the_neural_tagger_plugs_into_the_nlu_the_same_way() -> None:
+    pytest.importorskip("torch")
+    small = {
+        "hidden": 24,
+        "char_dim": 16,
+        "bigram_dim": 16,
+        "word_dim": 8,
+        "tag_dim": 4,
+        "epochs": 25,
+        "folds": 3,
+        "members": 1,
+    }
+    tagger = NeuralTagger.train(query_sentences(), **small)
+    nlu = NLU(default_lexicon(), load_default(), tagger=tagger)
+    assert nlu.understand("我想买一个空气炸锅").slots.get("unknown_product") == "空气炸锅"
+    assert nlu.understand("我想买一件衬衫").slots.get("product_type") == "衬衫"

@@ -21,18 +21,13 @@ dictionary with their part of speech, de-duplicated training sentences, a ±3 ch
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from shopguide.errors import ShopguideError
+from shopguide.guide.ner.cache import DATASET, cache_key, default_cache_dir, default_data_dir, load_or_train
 from shopguide.guide.ner.crf import FORMAT_VERSION, CrfTagger
 from shopguide.guide.ner.data import Sentence, normalize_chars, read_bio
 from shopguide.guide.ner.lexicon import Gazetteer, jackknife_lexicons, merge_lexicons, mine_lexicon
@@ -191,23 +186,7 @@ class ProductTagger(CrfTagger):
 
 # ---- the default tagger for the guide
 
-DATASET = "ecommerce-ner-zh"
 _FEATURES_VERSION = 1
-
-
-def default_data_dir() -> Path:
-    """``$SHOPGUIDE_SHARED_DATA/ecommerce-ner-zh``, else ``../shared/data/ecommerce-ner-zh`` beside the checkout."""
-    shared = os.environ.get("SHOPGUIDE_SHARED_DATA")
-    root = Path(shared) if shared else Path(__file__).resolve().parents[5] / "shared" / "data"
-    return root / DATASET
-
-
-def default_cache_dir() -> Path:
-    """``$SHOPGUIDE_HOME/cache/ner`` when set, else ``$XDG_CACHE_HOME`` (or ``~/.cache``) ``/shopguide/ner``."""
-    home = os.environ.get("SHOPGUIDE_HOME")
-    if home:
-        return Path(home) / "cache" / "ner"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shopguide" / "ner"
 
 
 def demo_lexicon() -> dict[str, list[str]]:
@@ -237,45 +216,18 @@ def load_default(
         log.info("no %s at %s: the guide runs without the trained product tagger", DATASET, train_file)
         return None
     tagger = ProductTagger(**params)
-    key = hashlib.sha256(train_file.read_bytes())
-    key.update(json.dumps([FORMAT_VERSION, _FEATURES_VERSION, tagger.get_params()], sort_keys=True).encode())
-    target = Path(cache_dir or default_cache_dir()) / f"product-{key.hexdigest()[:16]}"
-    loaded = _load_cached(target)
-    if loaded is None and not train_if_missing:
+    key = cache_key(train_file, FORMAT_VERSION, _FEATURES_VERSION, tagger.get_params())
+    target = Path(cache_dir or default_cache_dir()) / f"product-{key}"
+
+    def train() -> ProductTagger:
+        log.info("training the product tagger on %s (cached at %s)", train_file, target)
+        return tagger.fit(read_bio(train_file))
+
+    loaded = load_or_train(target, ProductTagger.load, train if train_if_missing else None)
+    if loaded is None:
         log.info("no cached product tagger at %s and training is off: the guide uses its lexicon", target)
         return None
-    if loaded is None:
-        log.info("training the product tagger on %s (cached at %s)", train_file, target)
-        loaded = tagger.fit(read_bio(train_file))
-        _save_atomically(loaded, target)
     if extra_lexicon:
         loaded.add_lexicon(extra_lexicon)
     loaded.tag("预热")  # load jieba's dictionary now, not on the first request
     return loaded
-
-
-def _load_cached(target: Path) -> ProductTagger | None:
-    if not target.is_dir():
-        return None
-    try:
-        return ProductTagger.load(target)
-    except ShopguideError as exc:
-        log.warning("ignoring the cached product tagger at %s: %s", target, exc)
-        return None
-
-
-def _save_atomically(tagger: ProductTagger, target: Path) -> None:
-    """Write to a sibling temporary directory, then rename: readers never see a half-written model."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-        tagger.save(tmp)
-        try:
-            tmp.rename(target)
-        except OSError:  # another process cached it first (or a stale copy is in the way)
-            shutil.rmtree(tmp, ignore_errors=True)
-            if _load_cached(target) is None:
-                shutil.rmtree(target, ignore_errors=True)
-                tagger.save(target)
-    except OSError as exc:
-        log.warning("could not cache the product tagger at %s: %s", target, exc)

@@ -61,12 +61,21 @@ def default_nlu(served: Served, tagger: Any = None, cache_dir: Any = None, corpo
 
 
 def product_tagger(settings: Any) -> Any:
-    """The trained Chinese product tagger when a cached model exists under the home (or training is on);
-    None otherwise — the guide then relies on its catalog lexicon."""
-    from shopguide.guide.ner import load_default
+    """The trained Chinese product tagger when a cached model exists under the home (or training is on): the
+    neural tagger (better on text unlike its training titles; served with numpy), else the CRF product tagger
+    (e.g. when torch is missing to train the neural one); None otherwise — the guide then relies on its
+    catalog lexicon."""
+    from shopguide.errors import MissingDependencyError
+    from shopguide.guide.ner import load_default, load_neural
 
+    cache_dir, train = settings.home / "cache" / "ner", settings.train_product_tagger
     try:
-        return load_default(cache_dir=settings.home / "cache" / "ner", train_if_missing=settings.train_product_tagger)
+        try:
+            tagger = load_neural(cache_dir=cache_dir, train_if_missing=train)
+        except MissingDependencyError as exc:
+            log.warning("no neural product tagger (%s); using the CRF product tagger", exc)
+            tagger = None
+        return tagger if tagger is not None else load_default(cache_dir=cache_dir, train_if_missing=train)
     except Exception:  # the tagger is an optional refinement: never a reason not to serve
         log.exception("could not load the product tagger; continuing without it")
         return None
