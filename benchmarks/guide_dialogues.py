@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/guide_dialogues.py [--corpora ../shared/data | --no-corpora] [--show-failures]
 
-Data: ``benchmarks/heldout/dialogues_{zh,en}.yaml``, 80 conversations (40 Chinese, 40 English, 343 turns)
-written by two writers who never saw the code, the training data or each other's files, from a brief of the
-situations to cover, the demo catalog's summary and the shop's policies (``heldout/README.md``).
+Data: ``benchmarks/heldout/dialogues_{zh,en}.yaml`` (``--set dev``: 80 conversations, 343 turns) or
+``benchmarks/heldout/final/`` (``--set final``: 74 conversations, 327 turns), each written by writers who never
+saw the code, the training data or each other's files, from a brief of the situations to cover, the demo
+catalog's summary and the shop's policies (``heldout/README.md``). The dev set's failures were read during
+development; the final set was not.
 
 Protocol: a fresh home with the demo catalog and the start-up model; every conversation in its own session
 through ``POST /v1/chat`` in-process (FastAPI TestClient), its language given as the shopper's. Each turn is
@@ -41,6 +43,7 @@ def main() -> None:
     parser.add_argument("--no-corpora", action="store_true", help="the packaged intent data only")
     parser.add_argument("--show-failures", action="store_true", help="print every failed turn")
     parser.add_argument("--home", type=Path, default=None, help="reuse a prepared home (default: a fresh one)")
+    parser.add_argument("--set", choices=("dev", "final"), default="dev", help="which held-out set (heldout/README.md)")
     args = parser.parse_args()
     console = Console()
     corpora = None if args.no_corpora else args.corpora
@@ -97,7 +100,7 @@ def main() -> None:
                       f"{r['conversation_pass_rate']:.3f} of {r['conversations']} conversations pass entirely")  # fmt: skip
         console.print(f"    failed checks: {r['failed_checks']}")
     console.print(f"all: {total:.3f} of turns; degraded replies {degraded}; corpora {corpora}; {machine()}")
-    path = write_json("guide_dialogues", {"corpora": str(corpora), "turn_pass_rate": round(total, 4),
+    path = write_json(f"guide_dialogues_{args.set}", {"heldout_set": args.set, "corpora": str(corpora), "turn_pass_rate": round(total, 4),
                                           "degraded": degraded, "by_lang": results,
                                           "failed_checks": dict(failures.most_common())})  # fmt: skip
     console.print(f"wrote {path}")

@@ -211,6 +211,9 @@ class DialogueManager:
                 return Outcome("clarify", A.say("clarify_intent", lang), new_list=False, failed=True)
         if u.slots.get("order_id") and s.last_intent == Intent.AFTER_SALES and intent in CASE_REPLIES:
             return Intent.AFTER_SALES  # an order number right after an after-sales question: that case
+        quiet = not any(u.slots.get(k) for k in SEARCHABLE) and not any(u.negated.values())
+        if s.case.get("asked") and intent != Intent.HUMAN and quiet:
+            return Intent.AFTER_SALES  # the reply to "what is your order number?" ("I don't have it")
         if s.case and intent != Intent.HUMAN and (u.slots.get("order_id") or intent in CASE_REPLIES):
             return Intent.AFTER_SALES  # the answer to "what is your order number?" (or "I don't know it")
         if s.case and intent in SHOPPING_INTENTS:

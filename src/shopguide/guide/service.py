@@ -49,6 +49,9 @@ REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("exchange", re.compile(r"换|\bexchange\b|\bswap\b|\breplacement\b")),
     ("refund", re.compile(r"退|\brefund|\bmoney back\b|\breturn\b")),
 )
+_CHOOSING = re.compile(
+    r"用什么|用哪|用啥|选什么|选哪|买什么|买哪|推荐|\bwhich\b|\bwhat\b.*\b(?:buy|get|use)\b|\brecommend"
+)
 _COUPON = re.compile(r"优惠|券|折|活动|coupon|discount|code|promo")
 _GOODBYE = re.compile(r"拜拜|再见|回见|先这样|下次|\bbye\b|\bgoodbye\b|\bsee you\b|\bcya\b|\bthat'?s all\b")
 _ACK = re.compile(
@@ -130,6 +133,8 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
         u.slots["sort"] = "cheaper"  # "有便宜点的吗" while browsing: a refinement, not a coupon question
         return find(dm, s, u, lang, Intent.REFINE)
     hit = dm.faq.best(u.text, intent=intent.value) if dm.faq else None
+    if intent == Intent.USAGE and _CHOOSING.search(u.text.lower()) and u.slots.get("product_type"):
+        return find(dm, s, u, lang, Intent.FIND_PRODUCT)  # "干皮用什么面霜": which one to use is a choice
     if intent == Intent.USAGE and hit is not None and u.confidence >= 0.5:
         return faq_outcome(dm, s, u, lang, hit)  # how-to: the care and instructions answer, whatever the wording
     if hit is not None and intent.value in hit.entry.intents and u.confidence >= 0.8 and hit.score >= 0.2:

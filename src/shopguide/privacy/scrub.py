@@ -23,7 +23,7 @@ _CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}
 _INTL = re.compile(r"(?<![\w+])\+\d{1,3}[\s-]?\d(?:[\s-]?\d){6,13}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
 _ID_CARD = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_CARD = re.compile(r"(?<!\d)\d(?:[\s-]?\d){12,18}(?!\d)")
+_CARD = re.compile(r"(?<![\d+])\d(?:[\s-]?\d){12,18}(?!\d)")
 _ORDER_CUE = re.compile(r"订单|单号|order|#", re.IGNORECASE)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -64,7 +64,6 @@ def scrub(text: str, lang: str | None = None) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return label["card"] if 13 <= len(digits) <= 19 and luhn_ok(digits) else m.group(0)
 
-    text = _CARD.sub(card, text)
-    for pattern in (_CN_MOBILE, _INTL, _LANDLINE):
+    for pattern in (_CN_MOBILE, _INTL, _LANDLINE):  # phones first: +86 138-1234-5678 is no card number
         text = pattern.sub(label["phone"], text)
-    return text
+    return _CARD.sub(card, text)

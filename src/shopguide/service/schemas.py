@@ -142,3 +142,24 @@ class ChatResponse(BaseModel):
     negated: dict[str, list[str]] = Field(default_factory=dict)
     model_version: str | None = None
     degraded: bool = Field(default=False, description="True when a fallback answered (deadline or failure).")
+
+
+class TicketOut(BaseModel):
+    """A hand-off ticket of the guide (see ``GET /v1/admin/tickets``)."""
+
+    id: int
+    created_at: float
+    updated_at: float
+    session_id: str
+    user_id: str | None = None
+    reason: str = Field(description="defect, missing_parts, wrong_item, refund, exchange, complaint, angry, human, "
+                        "order_status, payment_problem, repeated_failure, unanswered ...")  # fmt: skip
+    sentiment: str
+    order_id: str | None = None
+    summary: str = Field(description="The message that led to the hand-off (personal data masked).")
+    transcript: list[dict[str, str]] = Field(description="The conversation's last turns, {role, text}, masked.")
+    status: str
+
+
+class TicketStatus(BaseModel):
+    status: Literal["open", "closed"]

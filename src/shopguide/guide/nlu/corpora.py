@@ -152,9 +152,21 @@ def load_mgshopdial(folder: str | Path) -> list[Scored]:
     return out
 
 
-def mg_training_examples(folder: str | Path) -> Iterator[Example]:
-    """Training examples from the MG-ShopDial train dialogues (see :func:`mg_training_label`)."""
-    by_text = {}
+#: The project's own intent labels for the shopper utterances of the MG-ShopDial train dialogues (dialogue id,
+#: utterance id, intent; the text stays in the corpus): annotated from the taxonomy, reading each dialogue.
+MG_LABELS = Path(__file__).resolve().parent.parent / "data" / "mg_shopdial_labels.jsonl"
+
+
+def mg_training_examples(folder: str | Path, labels: str | Path | None = MG_LABELS) -> Iterator[Example]:
+    """Training examples from the MG-ShopDial train dialogues: the project's labels (``MG_LABELS``) when given,
+    else labels derived from the corpus's goal and acts (:func:`mg_training_label`)."""
+    own: dict[tuple[str, int], Intent] = {}
+    if labels is not None and Path(labels).exists():
+        for line in Path(labels).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                own[(str(row["dialogue"]), int(row["utterance_id"]))] = Intent(row["intent"])
+    by_text: dict[str, Example] = {}
     for dialogue in _mg_dialogues(folder):
         if _bucket(str(dialogue["id"])) < TEST_SHARE_MG:
             continue
@@ -162,8 +174,11 @@ def mg_training_examples(folder: str | Path) -> Iterator[Example]:
             text = str(u.get("utterance") or "").strip()
             if u.get("participant") != "Client" or not text:
                 continue
-            acts = [name for name, votes in u.get("intents") or [] if votes >= 2]
-            label = mg_training_label(text, str(u.get("goal") or ""), acts)
+            if own:
+                label = own.get((str(dialogue["id"]), int(u["utterance_id"])))
+            else:
+                acts = [name for name, votes in u.get("intents") or [] if votes >= 2]
+                label = mg_training_label(text, str(u.get("goal") or ""), acts)
             if label is not None:
                 by_text.setdefault(text.lower(), Example(text=text, lang="en", intent=label))
     yield from by_text.values()

@@ -39,6 +39,7 @@ class Example:
     context: dict[str, Any] = field(default_factory=dict)
     split: str = "train"
     has_slots: bool = True  # whether ``slots`` / ``negated`` were annotated (scored on slots)
+    weight: float = 1.0  # how much the example counts in training (public corpora count less than our own)
 
 
 def default_path() -> Path:

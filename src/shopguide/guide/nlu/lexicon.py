@@ -282,6 +282,8 @@ def _synonym_entries(values: Mapping[str, set[str]]) -> dict[str, tuple[Pair, ..
             if known(slot, value):
                 for surface in _split(surfaces):
                     out[surface] = ((slot, value),)
+                    if slot in PRODUCT_SLOTS and surface.isascii() and surface[-1:].isalpha() and surface[-1] != "s":
+                        out.setdefault(surface + "s", ((slot, value),))  # rain jacket -> rain jackets
     for value, surfaces in syn.AGE_GROUP.items():
         for surface in _split(surfaces):
             out[surface] = (("age_group", value),)

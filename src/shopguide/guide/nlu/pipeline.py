@@ -235,7 +235,7 @@ class NLU:
         intent, confidence, scores = self.classifier.predict(text, lang, normalized=normalized, reading=reading)
         slots, negated = dict(reading.slots), dict(reading.negated)
         if m := _ORDER_ID.search(normalized):
-            slots["order_id"] = re.sub(r"[ -]", "", m.group(1) or m.group(2)).upper()
+            slots["order_id"] = re.sub(r"\s", "", m.group(1) or m.group(2)).upper()
         covered = [(m.start, m.end) for m in reading.matches]
         unknown = self.unknown_words(normalized, covered) if intent not in SILENT else []
         if not PRODUCT_SLOTS & slots.keys() and not slots.get("unknown_product"):

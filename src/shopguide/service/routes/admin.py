@@ -1,13 +1,16 @@
-"""Admin routes: retrain in the background, list model versions, activate (roll back) a version."""
+"""Admin routes: retrain in the background, list model versions, activate (roll back) a version, and the
+guide's hand-off tickets (list, close)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Literal
+
+from fastapi import APIRouter, Query
 
 from shopguide.errors import ConfigError, NotFoundError
 from shopguide.recommend.registry import MODELS
 from shopguide.service.deps import StateDep
-from shopguide.service.schemas import ModelVersion, TrainAccepted, TrainRequest
+from shopguide.service.schemas import ModelVersion, TicketOut, TicketStatus, TrainAccepted, TrainRequest
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -52,3 +55,20 @@ def activate(version: str, state: StateDep) -> ModelVersion:
     state.models.bundles.activate(version)
     served = state.models.load(version)
     return ModelVersion(version=served.version, model=served.model.source, active=True, served=True)
+
+
+@router.get("/tickets", response_model=list[TicketOut])
+def list_tickets(
+    state: StateDep,
+    status: Literal["open", "closed"] | None = Query(default=None, description="Only tickets with this status."),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[TicketOut]:
+    """The conversations the guide handed to a person, newest first: why, the shopper's mood, the order number
+    and the transcript (personal data masked before it was stored)."""
+    return [TicketOut.model_validate(t, from_attributes=True) for t in state.store.tickets(status=status, limit=limit)]
+
+
+@router.post("/tickets/{ticket_id}", response_model=TicketOut)
+def set_ticket_status(ticket_id: int, body: TicketStatus, state: StateDep) -> TicketOut:
+    """Close (or reopen) a ticket."""
+    return TicketOut.model_validate(state.store.set_ticket_status(ticket_id, body.status), from_attributes=True)
