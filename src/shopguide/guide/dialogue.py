@@ -180,7 +180,7 @@ class DialogueManager:
             out.handoff = True
             return
         reason = s.case.get("reason") or out.ticket_reason or "human"
-        transcript = tuple({"role": t["role"], "text": scrub(t["text"], lang)} for t in s.history)
+        transcript = tuple(dict(t) for t in s.history)  # masked when remembered
         ticket = self.store.add_ticket(
             Ticket(session_id=s.session_id, reason=str(reason), sentiment=s.case.get("sentiment") or u.sentiment,
                    user_id=s.user_id, order_id=s.case.get("order_id"), summary=scrub(u.text, lang)[:300],
@@ -212,6 +212,8 @@ class DialogueManager:
         if u.slots.get("order_id") and s.last_intent == Intent.AFTER_SALES and intent in CASE_REPLIES:
             return Intent.AFTER_SALES  # an order number right after an after-sales question: that case
         quiet = not any(u.slots.get(k) for k in SEARCHABLE) and not any(u.negated.values())
+        if s.handed_off and quiet and intent in (Intent.HUMAN, Intent.CHITCHAT):
+            return Outcome("handoff", A.say("already_handed_off", lang), handoff=True, new_list=False)  # "人呢"
         if s.case.get("asked") and intent != Intent.HUMAN and quiet:
             return Intent.AFTER_SALES  # the reply to "what is your order number?" ("I don't have it")
         if s.case and intent != Intent.HUMAN and (u.slots.get("order_id") or intent in CASE_REPLIES):

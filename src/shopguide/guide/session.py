@@ -5,7 +5,8 @@ about. Folding rules: the message's slots refine the running ones; naming anothe
 starts a new topic (its attributes and budget reset; who the shopper is and shops for stays); a value
 ruled out ("不要黑色") leaves the wishes and a value wished for leaves the negations; "another colour"
 rules out the current colours; "cheaper" / "more expensive" become a budget bound relative to the cards
-shown. Request-only slots (references, the attribute asked about, the sort) are never carried over.
+shown. Request-only slots (references, the attribute asked about, the sort) are never carried over. Earlier
+topics are kept on a small stack: coming back to one ("那刚才的衬衫呢") brings back its wishes and rejections.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import Field
 
 from shopguide.guide.kg import KnowledgeGraph, as_list
 from shopguide.guide.types import DialogueState, Understanding
+from shopguide.privacy import scrub
 
 #: Slots that describe one request rather than the shopper's running wishes (never carried over).
 TRANSIENT = ("reference", "attribute_asked", "sort", "attribute_change", "unknown_product", "unknown_brand", "order_id")
@@ -62,9 +64,22 @@ def push_topic(s: Session) -> None:
         del s.topics[:-MAX_TOPICS]
 
 
+def resume_topic(s: Session, key: str, value: Any) -> bool:
+    """Coming back to an earlier topic ("那衬衫呢" after phones): its wishes and rejections return with it."""
+    for k in range(len(s.topics) - 1, -1, -1):
+        earlier = s.topics[k]
+        if earlier["slots"].get(key) == value:
+            s.slots.update({k2: v for k2, v in earlier["slots"].items() if k2 in TOPIC_SLOTS})
+            s.negated = {k2: list(v) for k2, v in earlier["negated"].items()}
+            del s.topics[k]
+            return True
+    return False
+
+
 def remember(s: Session, role: str, text: str) -> None:
-    """Append one message to the conversation history kept for a ticket."""
-    s.history.append({"role": role, "text": text[:500]})
+    """Append one message to the conversation history kept for a ticket (personal data masked first: the
+    session is stored)."""
+    s.history.append({"role": role, "text": scrub(text[:500], s.lang)})
     del s.history[: -2 * HISTORY_TURNS]
 
 
@@ -78,6 +93,7 @@ def merge(s: Session, u: Understanding) -> bool:
         for key in TOPIC_SLOTS:
             s.slots.pop(key, None)
         s.negated = {}
+        resume_topic(s, topic, new[topic])
     s.slots.update(new)
     for key, values in u.negated.items():
         kept = s.negated.setdefault(key, [])
