@@ -270,6 +270,10 @@ class NLU:
             intent, confidence = shop, scores.get(shop.value, 0.0)  # names products, unsure it is a service question
         if not _possible(intent, slots, context, normalized) and confidence < RULE_CONFIDENCE:
             ranked = sorted(scores, key=lambda k: -scores[k])
+            if PRODUCT_SLOTS & slots.keys():  # it names a product: the likeliest way of asking for one
+                ranked = [k for k in ranked if Intent(k) in SEARCH_INTENTS] + [
+                    k for k in ranked if Intent(k) not in SEARCH_INTENTS
+                ]
             best = next((Intent(k) for k in ranked if _possible(Intent(k), slots, context, normalized)), intent)
             intent, confidence = best, scores.get(best.value, confidence)
         search_mass = min(1.0, sum(scores.get(i.value, 0.0) for i in SEARCH_INTENTS))
