@@ -214,7 +214,7 @@ class DialogueManager:
         quiet = not any(u.slots.get(k) for k in SEARCHABLE) and not any(u.negated.values())
         if s.handed_off and quiet and intent in (Intent.HUMAN, Intent.CHITCHAT):
             return Outcome("handoff", A.say("already_handed_off", lang), handoff=True, new_list=False)  # "人呢"
-        if s.case.get("asked") and intent != Intent.HUMAN and quiet:
+        if s.case.get("asked") and intent not in (Intent.HUMAN, Intent.THANKS, Intent.GREETING) and quiet:
             return Intent.AFTER_SALES  # the reply to "what is your order number?" ("I don't have it")
         if s.case and intent != Intent.HUMAN and (u.slots.get("order_id") or intent in CASE_REPLIES):
             return Intent.AFTER_SALES  # the answer to "what is your order number?" (or "I don't know it")

@@ -83,7 +83,7 @@ def human(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outco
     from shopguide.guide.dialogue import Outcome
 
     text = u.normalized or u.text.lower()
-    if POLICY_QUESTION.search(text) and dm.faq is not None:  # "人工几点上班": about the people, not for them now
+    if HOURS.search(text) and dm.faq is not None:  # "人工几点上班": about the people's hours, not for them now
         hit = dm.faq.best(u.text, intent=Intent.HUMAN.value)
         if hit is not None and Intent.HUMAN.value in hit.entry.intents and hit.score >= dm.faq_unsure_threshold:
             return faq_outcome(dm, s, u, lang, hit)
@@ -148,6 +148,8 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
     return faq_outcome(dm, s, u, lang, hit)
 
 
+#: A question about when people are there ("人工几点上班", "what are your hours").
+HOURS = re.compile(r"几点|什么时候|时间|上班|下班|\bhours?\b|\bwhen\b|\bwhat time\b|\bopen\b|\bonline\b")
 #: Wording of a question about how things work (as opposed to a report of what went wrong).
 POLICY_QUESTION = re.compile(
     r"[?？]|吗|么|呢|怎么|如何|多久|多长|几天|几点|谁出|谁付|谁承担|能不能|可不可以|可以|能否|是不是|是否|流程|政策|规定|"
