@@ -47,10 +47,9 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     corpora = None if args.no_corpora else args.corpora
+    folder = HELDOUT / "final" if args.set == "final" else HELDOUT
     conversations = [
-        conv
-        for lang in ("zh", "en")
-        for conv in yaml.safe_load((HELDOUT / f"dialogues_{lang}.yaml").read_text("utf-8"))
+        conv for lang in ("zh", "en") for conv in yaml.safe_load((folder / f"dialogues_{lang}.yaml").read_text("utf-8"))
     ]
     with tempfile.TemporaryDirectory() as tmp:
         home = args.home or Path(tmp)
@@ -100,7 +99,7 @@ def main() -> None:
                       f"{r['conversation_pass_rate']:.3f} of {r['conversations']} conversations pass entirely")  # fmt: skip
         console.print(f"    failed checks: {r['failed_checks']}")
     console.print(f"all: {total:.3f} of turns; degraded replies {degraded}; corpora {corpora}; {machine()}")
-    path = write_json(f"guide_dialogues_{args.set}", {"heldout_set": args.set, "corpora": str(corpora), "turn_pass_rate": round(total, 4),
+    path = write_json(f"guide_dialogues_{args.set}_{'corpora' if corpora else 'packaged'}", {"heldout_set": args.set, "corpora": str(corpora), "turn_pass_rate": round(total, 4),
                                           "degraded": degraded, "by_lang": results,
                                           "failed_checks": dict(failures.most_common())})  # fmt: skip
     console.print(f"wrote {path}")

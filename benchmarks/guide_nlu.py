@@ -104,9 +104,11 @@ def score_single(nlu: NLU, examples: list[Example], slots: tuple[str, ...] | Non
             "slot_precision": round(s.precision, 4),
             "slot_recall": round(s.recall, 4),
             "ece": ece([g.confidence for g in got], [a == b for a, b in zip(gold, pred, strict=True)]),
-            "confusions": Counter(zip(gold, pred, strict=True)).most_common(12),
+            "confusions": [
+                {"gold": g, "got": p, "n": n}
+                for (g, p), n in Counter((g, p) for g, p in zip(gold, pred, strict=True) if g != p).most_common(12)
+            ],
         }
-        out[lang]["confusions"] = [{"gold": g, "got": p, "n": n} for (g, p), n in out[lang]["confusions"] if g != p]
     return out
 
 
