@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -43,11 +44,11 @@ def main() -> None:
     parser.add_argument("--no-corpora", action="store_true", help="the packaged intent data only")
     parser.add_argument("--show-failures", action="store_true", help="print every failed turn")
     parser.add_argument("--home", type=Path, default=None, help="reuse a prepared home (default: a fresh one)")
-    parser.add_argument("--set", choices=("dev", "final"), default="dev", help="which held-out set (heldout/README.md)")
+    parser.add_argument("--set", choices=("dev", "final", "final2"), default="dev", help="which held-out set (heldout/README.md)")
     args = parser.parse_args()
     console = Console()
     corpora = None if args.no_corpora else args.corpora
-    folder = HELDOUT / "final" if args.set == "final" else HELDOUT
+    folder = HELDOUT if args.set == "dev" else HELDOUT / args.set
     conversations = [
         conv for lang in ("zh", "en") for conv in yaml.safe_load((folder / f"dialogues_{lang}.yaml").read_text("utf-8"))
     ]
@@ -55,6 +56,7 @@ def main() -> None:
         home = args.home or Path(tmp)
         settings = Settings(_env_file=None, home=home, store_url="", nlu_corpora=corpora)
         ServiceState.start(settings).close()
+        run = uuid.uuid4().hex[:8]  # fresh sessions on every run, also in a reused --home
         turns: Counter[str] = Counter()
         passed: Counter[str] = Counter()
         convs_passed: Counter[str] = Counter()
@@ -70,7 +72,7 @@ def main() -> None:
             for conv in conversations:
                 lang, previous, ok_all = conv["lang"], [], True
                 for n, turn in enumerate(conv["turns"], 1):
-                    payload = {"session_id": f"heldout-{conv['id']}", "message": str(turn["say"]), "lang": lang}
+                    payload = {"session_id": f"heldout-{run}-{conv['id']}", "message": str(turn["say"]), "lang": lang}
                     body = client.post("/v1/chat", json=payload).json()
                     degraded += bool(body.get("degraded"))
                     fails = grade_turn(body, turn.get("expect") or {}, previous, item)

@@ -140,12 +140,12 @@ def main() -> None:
         "--corpora", type=Path, default=SHARED_DATA, help="folder with bitext-cs-tagged/ and mg-shopdial/"
     )
     parser.add_argument("--repeats", type=int, default=5, help="latency: passes over the own test messages")
-    parser.add_argument("--set", choices=("dev", "final"), default="dev", help="which held-out set (heldout/README.md)")
+    parser.add_argument("--set", choices=("dev", "final", "final2"), default="dev", help="which held-out set (heldout/README.md)")
     args = parser.parse_args()
     console = Console()
     console.print(f"guide NLU on {machine()}")
     own, lexicon = load_examples(split="test"), default_lexicon()
-    folder = HELDOUT / "final" if args.set == "final" else HELDOUT
+    folder = HELDOUT if args.set == "dev" else HELDOUT / args.set
     sets = {"heldout": heldout_examples("zh", folder) + heldout_examples("en", folder)}
     bitext = [r for r in load_bitext(args.corpora / "bitext-cs-tagged") if r.split == "test"]
     mg = [r for r in load_mgshopdial(args.corpora / "mg-shopdial") if r.split == "test"]

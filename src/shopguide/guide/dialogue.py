@@ -212,7 +212,8 @@ class DialogueManager:
         if u.slots.get("order_id") and s.last_intent == Intent.AFTER_SALES and intent in CASE_REPLIES:
             return Intent.AFTER_SALES  # an order number right after an after-sales question: that case
         quiet = not any(u.slots.get(k) for k in SEARCHABLE) and not any(u.negated.values())
-        if s.handed_off and quiet and intent in (Intent.HUMAN, Intent.CHITCHAT):
+        hours = service.PEOPLE_HOURS.search(u.normalized or u.text.lower())
+        if s.handed_off and quiet and intent in (Intent.HUMAN, Intent.CHITCHAT) and not hours:
             return Outcome("handoff", A.say("already_handed_off", lang), handoff=True, new_list=False)  # "人呢"
         if s.case.get("asked") and intent not in (Intent.HUMAN, Intent.THANKS, Intent.GREETING) and quiet:
             return Intent.AFTER_SALES  # the reply to "what is your order number?" ("I don't have it")
@@ -220,6 +221,11 @@ class DialogueManager:
             return Intent.AFTER_SALES  # the answer to "what is your order number?" (or "I don't know it")
         if s.case and intent in SHOPPING_INTENTS:
             s.case = {}  # back to shopping: the open case is dropped
+        text = u.normalized or u.text.lower()
+        if intent in (Intent.CHITCHAT, Intent.OUT_OF_SCOPE, Intent.GREETING) and hours:
+            return Intent.HUMAN  # "你们几点有人": the people's hours (answered by :func:`service.human`)
+        if intent in (Intent.REFINE, Intent.FIND_PRODUCT) and service.BARGAIN.search(text) and not self._names_more(u):
+            return Intent.PRICE_DISCOUNT  # "能便宜点不": haggling, not a search for cheaper items
         if self._follows_service_topic(s, u, intent):
             return s.last_intent  # "能开纸质的吗" right after an invoice answer is about invoices too
         if (
@@ -229,6 +235,11 @@ class DialogueManager:
         ):
             return Intent.GIFT  # the answer to the gift question ("500以内" / "for my dad")
         return intent
+
+    @staticmethod
+    def _names_more(u: Understanding) -> bool:
+        """Whether a message names something to search for beyond a price direction (a product, colour, brand...)."""
+        return any(u.slots.get(k) for k in SEARCHABLE if k != "reference") or any(u.negated.values())
 
     def _follows_service_topic(self, s: Session, u: Understanding, intent: Intent) -> bool:
         """Whether a question continues the previous turn's service topic: an elliptical follow-up ("what about

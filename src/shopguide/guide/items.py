@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from shopguide.guide import answers as A
 from shopguide.guide.kg import FACT_FIELDS, KnowledgeGraph, as_list
-from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST
+from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST, find_references, zh_int
 from shopguide.guide.nlu.properties import BY_NAME as PROPERTIES
 from shopguide.guide.nlu.properties import evidence
 from shopguide.guide.outfits import plan
 from shopguide.guide.references import Resolved, pick_by_attributes, resolve
-from shopguide.guide.types import Understanding
+from shopguide.guide.types import Intent, Understanding
 
 if TYPE_CHECKING:
     from shopguide.guide.dialogue import DialogueManager, Outcome
@@ -29,7 +29,6 @@ ATTRIBUTE_ALIASES = {"colour": "color", "sizes": "size", "review": "reviews", "r
                      "type": "product_type"}  # fmt: skip
 #: "一共 / in total": the budget covers the item the outfit is built around too.
 TOTAL = re.compile(r"一共|总共|加起来|合计|总价|全部|整套|\btotal\b|\baltogether\b|\ball in\b|\boverall\b|\bin all\b")
-_QUESTION = re.compile(r"[?？]|吗|么|\b(?:is|are|does|do|can|will)\b")
 _SIMILAR = re.compile(r"类似|相似|差不多|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
 
 
@@ -47,9 +46,24 @@ WHICH = re.compile(
 )
 
 
+#: "These two" means the pair just talked about (a comparison's), not the first two cards shown.
+THESE_TWO = re.compile(
+    r"这俩|那俩|这两|那两|俩都|两个都|两款都|两者|二者|\bboth\b|\bthese two\b|\bthose two\b|\bthe two\b"
+)
+
+
+def discussed_pair(s: Session, u: Understanding) -> Resolved | None:
+    """The pair discussed last when the message says "these two" / 这俩 (its references are then [1, 2])."""
+    if as_list(u.slots.get("reference")) == [1, 2] and len(s.discussed) == 2 and THESE_TWO.search(u.text.lower()):
+        return Resolved(tuple(s.discussed))
+    return None
+
+
 def targets_of(dm: DialogueManager, s: Session, u: Understanding) -> Resolved:
     """The items a question is about: references, an item picked by attribute, the whole list for "which of
     these", the focus, or the only item discussed."""
+    if (pair := discussed_pair(s, u)) is not None:
+        return pair
     refs = u.slots.get("reference")
     if not refs and s.shown and WHICH.search(u.text.lower()) and len(s.shown) > 1:
         return Resolved(tuple(s.shown))
@@ -104,6 +118,11 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
             return Outcome("attribute", A.values(kg, noun, name, options, lang), new_list=False)
     new_list = False
     seen = {c for i in [*s.shown, *([s.focus] if s.focus else [])] for c in (kg.item(i).category if kg.item(i) else [])}
+    topic = question_topic(u) if not names else ""
+    if noun and kg.has_category(noun) and not u.slots.get("reference") and noun not in seen and not names and not topic:
+        from shopguide.guide.shopping import find
+
+        return find(dm, s, u, lang, Intent.FIND_PRODUCT)  # "有积木玩具吗": whether we sell it, i.e. a search
     if noun and kg.has_category(noun) and not u.slots.get("reference") and noun not in seen:
         found = dm.retriever.search({"product_type": noun}, {}, s.user_id, n=min(3, dm.n_cards), lang=lang)
         r, new_list = Resolved(tuple(found.ids)), True  # "牛肉干含糖吗" with no jerky shown: ours, one by one
@@ -114,8 +133,12 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
     ids = list(r.ids)
     s.focus = ids[-1] if len(ids) == 1 else s.focus
     if not names:
+        if topic:  # "能带上飞机不" / "is it halal?": a property no listing field names
+            text = "\n".join(A.say("listing_silent_on", lang, title=A.quote(kg.title(i, lang), lang), prop=topic)
+                              for i in ids[:4])  # fmt: skip
+            return Outcome("attribute", text, ids, new_list=False, discussed=ids)
         unknown = [w for w in u.unknown_words if w]
-        if unknown and _QUESTION.search(u.text.lower()):  # "is it halal?": a property no listing field names
+        if unknown and _OPEN.search(u.text.lower()):  # "how many grams is it?": a property no field names
             text = "\n".join(A.say("listing_silent", lang, title=A.quote(kg.title(i, lang), lang), prop=unknown[0])
                               for i in ids[:4])  # fmt: skip
             return Outcome("attribute", text, ids, new_list=False, discussed=ids)
@@ -125,7 +148,112 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
     for item_id in ids[:4]:
         for name in names[:3]:
             lines.append(_answer(dm, item_id, name, lang))
+    guide = dm.faq.get("size_guide") if dm.faq is not None and "size" in names and FIT.search(u.text.lower()) else None
+    if guide is not None:
+        lines.append(guide.text(lang))  # "会不会偏小": the sizes, and how they run
     return Outcome("attribute", "\n".join(lines), ids, new_list=new_list, discussed=ids)
+
+
+#: A yes / no question ("...吗", "能...不", "is it ...", "does it ...").
+_YES_NO = re.compile(
+    r"吗|么|嘛|[不没](?:[?？!！~。.\s]*$)|是不是|能不能|会不会|有没有|可不可以|算不算|[?？]|"
+    r"^(?:is|are|does|do|can|will|would|could|has|have|should)\b|\b(?:is|does|can) (?:it|this|that|they)\b"
+)
+#: How a size runs ("会不会偏小", "does it run small", "true to size?"): the size guide answers it.
+FIT = re.compile(
+    r"偏小|偏大|偏瘦|偏肥|合身|尺码准|码数准|正码|标准码|选大|选小|拍大|拍小|大一码|小一码|该选|选哪个码|穿多大|"
+    r"\bfit|\bruns? (?:small|large|big)\b|\btrue to size\b|\bsize (?:up|down)\b|\bwhich size\b|\bwhat size\b"
+)
+#: An open question ("how many kg", "哪个最轻", "多重"): its words are not a property to quote back.
+_OPEN = re.compile(r"哪|什么|啥|多少|多重|多大|多长|多久|几|怎么|\b(?:what|which|how|who|where|when|why)\b")
+#: Asking for the whole description rather than one property ("介绍一下", "tell me about it", "怎么样").
+_DETAILS = re.compile(
+    r"介绍|详情|详细|参数|规格|配置|怎么样|咋样|如何|好不好|值不值|说说|讲讲|\btell me (?:more )?about\b|"
+    r"\bdetails?\b|\bspecs?\b|\bmore (?:about|info)\b|\bany good\b|\bworth it\b|\bhow is\b|\bwhat about\b"
+)
+#: Words of a question that are not its topic (particles, pronouns, auxiliaries, politeness).
+_FILLER_ZH = re.compile(
+    r"亲|请问|问一下|问下|想问|那个|这个|这款|那款|这件|那件|这双|那双|它|他|她|吗|么|嘛|呢|啊|呀|吧|哈|哦|"
+    r"是不是|能不能|会不会|有没有|可不可以|算不算|[不没](?=[?？!！~。.\s]*$)|[?？!！~。.,，\s]+"
+)
+#: Words that begin or end an English question without being its topic.
+_FILLER_EN = frozenset(
+    [
+        "is",
+        "are",
+        "does",
+        "do",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "has",
+        "have",
+        "it",
+        "its",
+        "it's",
+        "this",
+        "that",
+        "one",
+        "they",
+        "them",
+        "the",
+        "a",
+        "an",
+        "i",
+        "you",
+        "me",
+        "my",
+        "please",
+        "pls",
+        "plz",
+        "hey",
+        "hi",
+        "ok",
+        "okay",
+        "so",
+        "and",
+        "but",
+        "just",
+        "really",
+        "actually",
+        "be",
+        "there",
+        "any",
+        "ones",
+        "item",
+        "model",
+    ]
+)
+_CLASSIFIER = "个款件双条只台部套种瓶支顶把块盒袋罐"
+
+
+def question_topic(u: Understanding) -> str:
+    """What a yes / no question asks about when it names no known attribute ("第二个能带上飞机不" -> "能带上飞机",
+    "is the second one ok on a plane" -> "ok on a plane"); "" when it is not such a question or asks for the
+    whole description ("介绍一下第二个") or says nothing beyond the item and catalog words ("这个黑色呢")."""
+    text = (u.normalized or u.text.lower()).strip()
+    if not _YES_NO.search(text) or _DETAILS.search(text) or _OPEN.search(text):
+        return ""
+    cut = sorted([*find_references(text)[1], *((sp["start"], sp["end"]) for sp in u.spans)])
+    kept, at = [], 0
+    for start, end in cut:
+        if start >= at:
+            kept.append(text[at:start])
+            at = end
+    kept.append(text[at:])
+    if u.lang == "zh":
+        parts = [_FILLER_ZH.sub(" ", part if k == 0 else part.lstrip(_CLASSIFIER)) for k, part in enumerate(kept)]
+        topic = " ".join(" ".join(parts).split()).strip(" 的")
+        return topic if len(topic) >= 2 else ""
+    words = " ".join(re.sub(r"[?!.,~]+", " ", part) for part in kept).split()
+    while words and words[0] in _FILLER_EN:
+        words.pop(0)
+    while words and words[-1] in _FILLER_EN:
+        words.pop()
+    return " ".join(words) if len(" ".join(words)) >= 3 else ""
 
 
 def _answer(dm: DialogueManager, item_id: str, name: str, lang: str) -> str:
@@ -156,7 +284,7 @@ def compare(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Out
     if u.slots.get("attribute_asked") and WHICH.search(u.text.lower()) and len(s.shown) > 1:
         return attribute(dm, s, u, lang)  # "which of these has the longest battery life?": each one's answer
 
-    r = resolve(dm.kg, u.slots.get("reference"), s.shown, s.discussed, s.focus, default=[1, 2])
+    r = discussed_pair(s, u) or resolve(dm.kg, u.slots.get("reference"), s.shown, s.discussed, s.focus, default=[1, 2])
     if r.problem:
         return _problem(dm, s, r, lang)
     ids = list(r.ids)
@@ -170,26 +298,63 @@ def compare(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Out
     return Outcome("compare", A.comparison(dm.kg, ids, lang), ids, new_list=False, discussed=ids)
 
 
+#: "来两个" / "要3件" / "x2" / "two of them": how many of the chosen item the shopper takes.
+QUANTITY = re.compile(
+    r"(?:来|要|拍|买|拿|下单|订)\s*(?P<zh>[两二三四五六七八九十]|\d{1,2})\s*"
+    r"(?P<unit>个|件|双|条|只|台|套|瓶|盒|份|支|把|袋|罐|包)|"
+    r"(?<![a-z\d])[x×*]\s*(?P<times>\d{1,2})\b|"
+    r"\b(?P<en>two|three|four|five|\d{1,2}) (?:of (?:them|it|those|these|that|this|the)\b|pieces|pairs|units)\b"
+)
+_EN_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def quantity(text: str) -> tuple[int, str]:
+    """How many the message asks for and the unit it counts in (``(1, "")`` when it does not say)."""
+    m = QUANTITY.search(text.lower())
+    if not m:
+        return 1, ""
+    token = m.group("zh") or m.group("times") or m.group("en")
+    n = _EN_COUNT.get(token) or (int(token) if token.isdigit() else zh_int(token))
+    return (n, m.group("unit") or "件") if 1 <= n <= 99 else (1, "")
+
+
 def accept(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
-    """The shopper chooses an item: confirm it with its price and say how to buy it."""
+    """The shopper chooses an item (or "these two" / "both"): confirm each with its price, the quantity when
+    the message gives one, and say how to buy."""
     from shopguide.guide.dialogue import Outcome
 
-    if not u.slots.get("reference") and not s.focus and len(s.discussed) != 1 and len(s.shown) > 1:
+    pair = discussed_pair(s, u)
+    if pair is None and not u.slots.get("reference") and not s.focus and len(s.discussed) != 1 and len(s.shown) > 1:
         picked = pick_by_attributes(dm.kg, s.shown, u.slots)
         if len(picked) != 1:
             return Outcome("clarify", A.pick(lang, "您要的是哪一款呢？告诉我第几个就行。",
                                              "Which one would you like? Just tell me its number."), new_list=False)  # fmt: skip
         r = Resolved((picked[0],))
     else:
-        r = targets_of(dm, s, u) if s.shown or s.focus else Resolved(problem="none_shown")
+        r = pair or (targets_of(dm, s, u) if s.shown or s.focus else Resolved(problem="none_shown"))
     if r.problem:
         return _problem(dm, s, r, lang)
-    item = r.ids[0]
+    ids = list(r.ids)[:4]
+    kg = dm.kg
+
+    def price(item: str) -> str:
+        meta = kg.item(item)
+        return A.money(meta.price if meta else None)
+
+    if len(ids) > 1:
+        listed = A.pick(lang, "、", ", ").join(f"{A.quote(kg.title(i, lang), lang)}（{price(i)}）" if lang == "zh"
+                                               else f"{A.quote(kg.title(i, lang), lang)} ({price(i)})" for i in ids)  # fmt: skip
+        return Outcome("accept", A.say("accept_many", lang, items=listed), ids, new_list=False, discussed=ids)
+    item = ids[0]
     s.focus = item
-    meta = dm.kg.item(item)
-    text = A.say(
-        "accept", lang, title=A.quote(dm.kg.title(item, lang), lang), price=A.money(meta.price if meta else None)
-    )
+    text = A.say("accept", lang, title=A.quote(kg.title(item, lang), lang), price=price(item))
+    n, unit = quantity(u.text)
+    if n > 1:
+        text += A.pick(
+            lang,
+            f"（您要 {n} {unit}，下单时把数量改成 {n} 就行。）",
+            f" (You want {n}: set the quantity to {n} at checkout.)",
+        )
     return Outcome("accept", text, [item], new_list=False, discussed=[item])
 
 

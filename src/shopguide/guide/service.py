@@ -53,6 +53,22 @@ _CHOOSING = re.compile(
     r"用什么|用哪|用啥|选什么|选哪|买什么|买哪|推荐|\bwhich\b|\bwhat\b.*\b(?:buy|get|use)\b|\brecommend"
 )
 _COUPON = re.compile(r"优惠|券|折|活动|coupon|discount|code|promo")
+#: Haggling over the price ("能便宜点不", "少点呗", "can you do a better price") as opposed to asking for cheaper items.
+BARGAIN = re.compile(
+    r"(?:能|可以|可不可以|能不能|能否|再|给我|给个|算我?|卖我?)(?:再)?便宜(?:点|些|一点|一些)?(?=$|[\s,，。.!！?？~]|[不吗呢呗吧嘛啊呀么没哈])|"
+    r"便宜(?:点|些|一点)?(?:呗|吧|嘛|啦|卖|给我)|(?:能|可以|再)?少(?:点|些|一点|算)(?:钱|吧|呗|嘛|不)|"
+    r"\d+\s*(?:块|元)?\s*(?:卖不卖|卖吗|能卖吗|卖不|出不出|行不行|行吗|行不)(?![\u4e00-\u9fff])|最低(?:多少|价|能)|一口价|抹(?:个)?零|打个折|让(?:点|些)利|砍(?:个|点)?价|议价|讲价|还价|"
+    r"\b(?:can|could|would|will) you (?:do|give|make|let|offer)\b.{0,30}\b(?:cheaper|lower|discount|better price|"
+    r"better deal|deal|less)\b|\b(?:can|could|would) you do (?:it|this|that|them) for\b|\blower (?:the|your|ur) price\b|\bbest price\b|\bknock\b.{0,20}\boff\b|\bnegotiab|"
+    r"\bhaggl|\bbargain\b"
+)
+#: A question about when people are there ("你们几点有人", "what time are your agents online").
+PEOPLE_HOURS = re.compile(
+    r"(?:几点|什么时候|时间|多久|几时|啥时候).{0,6}(?:有人|人工|客服|真人|上班|在线|回复)|"
+    r"(?:有人|人工|客服|真人).{0,6}(?:几点|什么时候|时间|上班|下班|几时|啥时候)|"
+    r"\b(?:when|what time|what hours|hours)\b.{0,40}\b(?:agents?|staff|someone|humans?|support|customer service|"
+    r"people|person|operators?|team|reps?|representatives?|online|available)\b|\bopening hours\b|\bbusiness hours\b"
+)
 _GOODBYE = re.compile(r"拜拜|再见|回见|先这样|下次|\bbye\b|\bgoodbye\b|\bsee you\b|\bcya\b|\bthat'?s all\b")
 _ACK = re.compile(
     r"^(?:好的?|嗯+|哦+|噢|行|行吧|可以|知道了|明白|ok(?:ay)?|k|sure|cool|got it|alright|fine|hmm+|i see)[~!.。！\s]*$"
@@ -83,6 +99,9 @@ def human(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outco
     from shopguide.guide.dialogue import Outcome
 
     text = u.normalized or u.text.lower()
+    hours = dm.faq.get("service_hours") if dm.faq is not None and PEOPLE_HOURS.search(text) else None
+    if hours is not None:  # "你们几点有人": when people are there, not a person now
+        return faq_outcome(dm, s, u, lang, FaqHit(hours, 1.0))
     if HOURS.search(text) and dm.faq is not None:  # "人工几点上班": about the people's hours, not for them now
         hit = dm.faq.best(u.text, intent=Intent.HUMAN.value)
         if hit is not None and Intent.HUMAN.value in hit.entry.intents and hit.score >= dm.faq_unsure_threshold:
@@ -129,16 +148,30 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
 
     browsing = s.shown and any(s.slots.get(k) for k in ("product_type", "category"))
     text = u.text.lower()
-    if intent == Intent.PRICE_DISCOUNT and browsing and CHEAPER.search(text) and not _COUPON.search(text):
+    bargain = BARGAIN.search(u.normalized or text)
+    if (
+        intent == Intent.PRICE_DISCOUNT
+        and browsing
+        and CHEAPER.search(text)
+        and not _COUPON.search(text)
+        and not bargain
+    ):
         u.slots["sort"] = "cheaper"  # "有便宜点的吗" while browsing: a refinement, not a coupon question
         return find(dm, s, u, lang, Intent.REFINE)
     hit = dm.faq.best(u.text, intent=intent.value) if dm.faq else None
+    haggling = dm.faq.get("bargaining") if dm.faq and bargain and intent == Intent.PRICE_DISCOUNT else None
+    if haggling is not None:
+        hit = FaqHit(haggling, 1.0)  # "能便宜点不 我买两件": prices are fixed (the coupons are the answer)
     if intent == Intent.USAGE and _CHOOSING.search(u.text.lower()) and u.slots.get("product_type"):
         return find(dm, s, u, lang, Intent.FIND_PRODUCT)  # "干皮用什么面霜": which one to use is a choice
     if intent == Intent.USAGE and hit is not None and u.confidence >= 0.5:
         return faq_outcome(dm, s, u, lang, hit)  # how-to: the care and instructions answer, whatever the wording
     if hit is not None and intent.value in hit.entry.intents and u.confidence >= 0.8 and hit.score >= 0.2:
         return faq_outcome(dm, s, u, lang, hit)  # a confident intent: its closest answer beats a hand-off
+    if (hit is None or hit.score < dm.faq_threshold) and s.last_intent == intent and (before := _previous_ask(s, u)):
+        again = dm.faq.best(f"{before} {u.text}", intent=intent.value) if dm.faq else None
+        if again is not None and again.score >= dm.faq_threshold and intent.value in again.entry.intents:
+            return faq_outcome(dm, s, u, lang, again)  # "what about Singapore?" after "do you ship to Japan?"
     if hit is None or hit.score < dm.faq_threshold:
         if intent in (Intent.USAGE, Intent.PRICE_DISCOUNT) and any(
             u.slots.get(k) for k in ("product_type", "category")
@@ -146,6 +179,18 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
             return find(dm, s, u, lang, Intent.FIND_PRODUCT)  # "干皮用什么面霜": about choosing a product after all
         return Outcome("handoff", "", handoff=True, ticket_reason="unanswered", new_list=False)
     return faq_outcome(dm, s, u, lang, hit)
+
+
+def _previous_ask(s: Session, u: Understanding) -> str:
+    """For an elliptical follow-up ("what about Canada?", "那香港呢"), the shopper's message before it (the
+    history already holds this one); "" otherwise."""
+    from shopguide.guide.dialogue import FOLLOW_UP
+
+    text = (u.normalized or u.text.lower()).strip()
+    if not (FOLLOW_UP.match(text) or re.search(r"呢[?？]?$", text)):
+        return ""
+    asked = [t["text"] for t in s.history if t.get("role") == "shopper"]
+    return asked[-2] if len(asked) >= 2 else ""
 
 
 #: A question about when people are there ("人工几点上班", "what are your hours").

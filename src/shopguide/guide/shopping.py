@@ -56,7 +56,7 @@ def not_carried(dm: DialogueManager, s: Session, u: Understanding, lang: str, wh
         ids += found.ids
         reasons.update({i: A.pick(lang, "替代选择", "alternative") for i in found.ids})
     if not ids:
-        return Outcome("not_carried", text + A.say("not_carried_suggest", lang), new_list=False)
+        return Outcome("not_carried", text + A.pick(lang, "", " ") + A.say("not_carried_suggest", lang), new_list=False)
     label = A.say("alternatives", lang, what=what if lang == "zh" else _english(dm, what))
     return Outcome("not_carried", "\n".join([text, label, A.listing(kg, ids, lang)]), ids, reasons)
 
@@ -77,7 +77,7 @@ def not_carried_brand(dm: DialogueManager, s: Session, u: Understanding, lang: s
     noun = u.slots.get("product_type") or u.slots.get("category") or s.slots.get("product_type")
     noun = as_list(noun)[0] if noun and kg.has_category(as_list(noun)[0]) else None
     if noun is None:
-        return Outcome("not_carried", A.say("not_carried_brand", lang, brand=brand) + A.say("not_carried_suggest", lang),
+        return Outcome("not_carried", A.say("not_carried_brand", lang, brand=brand) + A.pick(lang, "", " ") + A.say("not_carried_suggest", lang),
                        new_list=False)  # fmt: skip
     brands = kg.values_of("brand", kg.select(product_type=noun))
     what = kg.label(noun, lang) if lang == "zh" else kg.label(noun, lang).lower()

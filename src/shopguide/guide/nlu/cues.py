@@ -53,6 +53,27 @@ _REL_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         CHEAPEST,
     ),
 ]
+#: A bare superlative next to "and / vs / 跟" is a card too: "最贵的跟最便宜的差在哪", "the cheapest vs the priciest".
+_PAIR_ZH = r"(?:跟|和|与|同|比|还是|vs)"
+_PAIR_EN = r"(?:and|vs\.?|versus|or|compared? to|compared? with|compares? (?:to|with)|against)"
+_REL_PATTERNS += [
+    (re.compile(rf"(?:最|更)贵的(?=\s*{_PAIR_ZH})|{_PAIR_ZH}\s*(?:最|更)贵的"), PRICIEST),
+    (re.compile(rf"(?:最|更)(?:便宜|实惠)的(?=\s*{_PAIR_ZH})|{_PAIR_ZH}\s*(?:最|更)(?:便宜|实惠)的"), CHEAPEST),
+    (
+        re.compile(
+            rf"\bthe (?:priciest|most expensive|dearest|pricier|more expensive)\b(?=\s+{_PAIR_EN}\b)|"
+            rf"\b{_PAIR_EN} the (?:priciest|most expensive|dearest|pricier|more expensive)\b"
+        ),
+        PRICIEST,
+    ),
+    (
+        re.compile(
+            rf"\bthe (?:cheapest|least expensive|cheaper|less expensive)\b(?=\s+{_PAIR_EN}\b)|"
+            rf"\b{_PAIR_EN} the (?:cheapest|least expensive|cheaper|less expensive)\b"
+        ),
+        CHEAPEST,
+    ),
+]
 _REF_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"倒数第\s*([一二两三四五\d])"), "zh_from_end"),
     (re.compile(r"第\s*([一二两三四五六七八九十]|\d{1,2})(?![次天年周月届期季步代名])"), "zh_ord"),
@@ -69,7 +90,7 @@ _REF_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def _zh_int(token: str) -> int:
+def zh_int(token: str) -> int:
     return int(token) if token.isdigit() else _ZH_NUM.get(token, 0)
 
 
@@ -88,13 +109,13 @@ def find_references(text: str) -> tuple[list[int | str], list[tuple[int, int]]]:
             if any(m.start() < e and m.end() > s for s, e in spans):
                 continue
             if kind == "zh_ord":
-                found = [_zh_int(m.group(1))]
+                found = [zh_int(m.group(1))]
             elif kind == "zh_from_end":
-                found = [-_zh_int(m.group(1))]
+                found = [-zh_int(m.group(1))]
             elif kind == "last":
                 found = [-1]
             elif kind == "zh_first_n":
-                found = list(range(1, _zh_int(m.group(1)) + 1))
+                found = list(range(1, zh_int(m.group(1)) + 1))
             elif kind == "two":
                 found = [1, 2]
             elif kind == "three":
@@ -110,7 +131,9 @@ def find_references(text: str) -> tuple[list[int | str], list[tuple[int, int]]]:
             if kind == "zh_first_n" and m.end() < len(text) and text[m.end()] in "个件款双条":
                 pass  # 这两个 / 前三款: cards
             elif (
-                kind == "zh_first_n" and m.end() < len(text) and not re.match(r"[\s,，?？吗呢的有哪啥]", text[m.end()])
+                kind == "zh_first_n"
+                and m.end() < len(text)
+                and not re.match(r"[\s,，?？吗呢的有哪啥都全]|一起|一块|一并", text[m.end() :])
             ):
                 found = []  # 这两天 / 这三样 ... are not cards (the lookahead above lists the common ones)
             if found:

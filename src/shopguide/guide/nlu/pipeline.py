@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shopguide.guide.nlu import cues
 from shopguide.guide.nlu.intent import IntentClassifier, load_default
 from shopguide.guide.nlu.lang import detect_language
 from shopguide.guide.nlu.lexicon import PRODUCT_SLOTS, Lexicon, default_lexicon
@@ -55,6 +56,8 @@ TAGGED_OVERRIDE = 0.7
 #: Below this confidence, a service intent for a message that names products or rules something out yields to
 #: the likeliest shopping intent ("他已经有帐篷了" is not an after-sales problem).
 UNSURE_SERVICE = 0.6
+#: Words of a discount question ("第二个有优惠吗" asks for a discount on a card, not its price).
+_DISCOUNT_WORDS = re.compile(r"优惠|券|折|活动|促销|满减|降价|便宜点|coupon|discount|promo|code|sale|deal")
 _ORDER_ID = re.compile(
     r"(?:订单号?|单号|order(?:\s*(?:number|no\.?|id|#))?|#)\s*(?:是|为|:|：|is)?\s*#?"
     r"((?=[a-z-]*\d)[a-z0-9][a-z0-9-]{4,30}(?:[ -]\d{3,8}){0,3})\b|"
@@ -264,10 +267,16 @@ class NLU:
         if intent is Intent.COMPARE and len(refs) <= 1 and either and not _COMPARING.search(normalized):
             intent = Intent.ASK_ATTRIBUTE  # "is that one steel or leather?": one item, two values
             slots.setdefault("attribute_asked", either[0])
-        shopping_words = any(slots.get(k) for k in FILTER_SLOTS | PRODUCT_SLOTS) or any(negated.values())
+        shopping_words = any(slots.get(k) for k in FILTER_SLOTS | PRODUCT_SLOTS | {"unknown_product"}) or any(
+            negated.values()
+        )
         if intent in SERVICE and shopping_words and confidence < UNSURE_SERVICE and not slots.get("order_id"):
             shop = max(_SHOP | {Intent.ASK_ATTRIBUTE}, key=lambda i: scores.get(i.value, 0.0))
             intent, confidence = shop, scores.get(shop.value, 0.0)  # names products, unsure it is a service question
+        asks_price = cues.ASK_PATTERNS["price"].search(normalized) and not _DISCOUNT_WORDS.search(normalized)
+        if intent is Intent.PRICE_DISCOUNT and refs and asks_price:  # "最便宜的那个多少钱": a card's price
+            intent, confidence = Intent.ASK_ATTRIBUTE, max(confidence, scores.get(Intent.ASK_ATTRIBUTE.value, 0.0))
+            slots["attribute_asked"] = "price"
         if not _possible(intent, slots, context, normalized) and confidence < RULE_CONFIDENCE:
             ranked = sorted(scores, key=lambda k: -scores[k])
             if PRODUCT_SLOTS & slots.keys():  # it names a product: the likeliest way of asking for one
