@@ -167,3 +167,20 @@ def test_an_elliptical_follow_up_is_answered_within_the_previous_policy_question
     assert first["action"] == "faq" and "mainland" in first["reply"].lower()
     again = say(client, "follow-1", "and what about Canada")
     assert again["action"] == "faq" and "mainland" in again["reply"].lower() and not again["handoff"]
+
+
+def test_a_product_asked_for_next_to_an_after_sales_problem_is_shown_and_the_case_stays_open(
+    client: TestClient,
+) -> None:
+    first = say(client, "two-1", "my earphones arrived broken, btw do you sell power banks", lang="en")
+    assert first["understood"]["intent"] == "after_sales" and "order number" in first["reply"]
+    assert first["cards"] and all("Power Bank" in c["title"] for c in first["cards"])
+    second = say(client, "two-1", "order 202611281234567")
+    assert second["action"] == "after_sales" and "202611281234567" in second["reply"]
+    third = say(client, "two-1", "under 100")
+    assert third["cards"] and all("Power Bank" in c["title"] and c["price"] <= 100 for c in third["cards"])
+
+
+def test_an_angry_shopper_is_not_shown_products(client: TestClient) -> None:
+    reply = say(client, "two-2", "垃圾店 耳机用一天就坏了 我要投诉 另外有充电宝吗", lang="zh")
+    assert reply["handoff"] and not reply["cards"]

@@ -43,6 +43,11 @@ CASE_REPLIES = SERVICE_INTENTS | {Intent.CHITCHAT, Intent.OUT_OF_SCOPE}
 
 #: How an elliptical follow-up question starts ("what about ...", "and if ...", "那...呢", "要是...").
 FOLLOW_UP = re.compile(r"^(?:and |but |what about |how about |what if |and if |if |那|那如果|如果|要是|还有|另外)")
+#: Where a message starts a second request ("..., also do you have power banks?", "……另外有充电宝吗").
+ALSO = re.compile(
+    r"(?:^|(?<=[,，。.;；!！?？\s]))(?:and also|also|btw|by the way|plus|oh and|另外|还有就是|还有|顺便问一下|顺便问下|顺便|对了)"
+    r"(?=[\s,，:：]|$|[\u4e00-\u9fff])"
+)
 #: Slots that, named in an unsure message, are enough to search with.
 SEARCHABLE = ("product_type", "category", "brand", "price_min", "price_max", "color", "material", "style",
               "recipient", "reference", "unknown_product", "unknown_brand")  # fmt: skip
@@ -133,6 +138,9 @@ class DialogueManager:
         s.lang = lang
         remember(s, "shopper", message)
         intent, out = self._act(s, u, lang)
+        also = self._second_request(s, u, intent, out, lang)
+        if also is not None:  # a product asked for next to a service question: its cards come with the answer
+            out.cards, out.reasons, out.new_list, out.discussed = also.cards, also.reasons, True, None
         reported = intent
         if (
             intent == Intent.GIFT
@@ -156,6 +164,8 @@ class DialogueManager:
             self._hand_over(s, u, out, lang)
         elif intent in SHOPPING_INTENTS and not out.failed:
             s.handed_off = False  # back to shopping with the guide
+        if also is not None:
+            out.text = f"{out.text}\n{also.text}" if out.text else also.text
         remember(s, "guide", out.text)
         s.last_intent, s.turns = intent, s.turns + 1
         self.store.put_session(session_id, s.model_dump(mode="json"))
@@ -189,6 +199,32 @@ class DialogueManager:
         out.ticket = ticket.id
         out.text = handoff_text(out, ticket.id, s, lang)  # also decides whether a person takes over now
         s.handed_off, s.case = out.handoff, {}
+
+    def _second_request(self, s: Session, u: Understanding, intent: Intent, out: Outcome, lang: str) -> Outcome | None:
+        """A search for the product a service message also asks about ("the charger broke, also do you have
+        power banks?"): each clause around "also / 另外 / 顺便" is read on its own, and the first that asks
+        for a product gets its results (only next to a policy answer or an after-sales question, never an
+        angry shopper's or a hand-off)."""
+        from shopguide.guide import shopping
+
+        if intent not in SERVICE_INTENTS or out.handoff or out.cards or out.action not in ("after_sales", "faq"):
+            return None
+        if out.ticket_reason == "angry" or u.sentiment == "angry":
+            return None
+        marks = list(ALSO.finditer(u.text.lower()))
+        if not marks:
+            return None
+        bounds = [0, *(b for m in marks for b in (m.start(), m.end())), len(u.text)]
+        for start, end in zip(bounds[::2], bounds[1::2], strict=True):
+            clause = u.text[start:end].strip(" ,，。.;；:：")
+            if len(clause) < 2:
+                continue
+            v = self.nlu.understand(clause, lang=lang, context_slots=dict(s.slots))
+            named = v.slots.get("product_type") or v.slots.get("category")
+            if v.intent in (Intent.FIND_PRODUCT, Intent.RECOMMEND) and named:
+                found = shopping.find(self, s, v, lang, v.intent)
+                return found if found.action in ("results", "not_carried") else None
+        return None
 
     # ------------------------------------------------------------------ dispatch
     def _intent(self, s: Session, u: Understanding) -> Intent | Outcome:
