@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shopguide.config import Settings
-from shopguide.guide.items import quantity
+from shopguide.guide.message_cues import quantity
 from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST, find_references
 from shopguide.guide.service import BARGAIN, PEOPLE_HOURS
 from shopguide.service.app import create_app
