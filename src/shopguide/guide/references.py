@@ -29,11 +29,12 @@ class Resolved:
 
 
 def _by_price(kg: KnowledgeGraph, ids: Sequence[str], which: str) -> str | None:
+    """The dearest or cheapest of ``ids``; of equal prices, the one listed first."""
     priced = [(kg.attributes(i).get("price"), n, i) for n, i in enumerate(ids)]
     priced = [(p, n, i) for p, n, i in priced if p is not None]
     if not priced:
         return None
-    return (max(priced) if which == PRICIEST else min(priced, key=lambda t: (t[0], -t[1])))[2]
+    return (max(priced, key=lambda t: (t[0], -t[1])) if which == PRICIEST else min(priced))[2]
 
 
 def pick_by_attributes(kg: KnowledgeGraph, ids: Sequence[str], slots: dict[str, Any]) -> list[str]:
