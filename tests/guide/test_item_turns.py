@@ -184,3 +184,25 @@ def test_a_product_asked_for_next_to_an_after_sales_problem_is_shown_and_the_cas
 def test_an_angry_shopper_is_not_shown_products(client: TestClient) -> None:
     reply = say(client, "two-2", "垃圾店 耳机用一天就坏了 我要投诉 另外有充电宝吗", lang="zh")
     assert reply["handoff"] and not reply["cards"]
+
+
+def test_the_price_of_the_shops_cheapest_or_dearest_of_a_type(client: TestClient) -> None:
+    zh = say(client, "end-1", "你们家最便宜的羽绒服多少钱")
+    assert zh["understood"]["intent"] == "ask_attribute" and zh["action"] == "attribute" and len(zh["cards"]) == 1
+    assert "最便宜" in zh["reply"] and zh["cards"][0]["title"] in zh["reply"]
+    cheapest = zh["cards"][0]["price"]
+    listed = say(client, "end-2", "看看羽绒服 便宜的排前面")["cards"]
+    assert cheapest <= min(c["price"] for c in listed)
+    en = say(client, "end-3", "what's the price of your most expensive phone", lang="en")
+    assert en["action"] == "attribute" and "most expensive" in en["reply"] and len(en["cards"]) == 1
+
+
+def test_the_price_of_the_cheapest_shown_when_no_product_is_named(client: TestClient) -> None:
+    shown = say(client, "end-4", "看看手机")["cards"]
+    reply = say(client, "end-4", "最便宜的多少钱")
+    assert reply["action"] == "attribute" and reply["cards"][0]["id"] == min(shown, key=lambda c: c["price"])["id"]
+
+
+def test_small_talk_after_a_hand_off_is_not_another_hand_off(client: TestClient) -> None:
+    assert say(client, "wait-1", "转人工")["handoff"]
+    assert say(client, "wait-1", "好的 那我等一下")["action"] != "handoff"

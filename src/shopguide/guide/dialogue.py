@@ -48,6 +48,9 @@ ALSO = re.compile(
     r"(?:^|(?<=[,，。.;；!！?？\s]))(?:and also|also|btw|by the way|plus|oh and|另外|还有就是|还有|顺便问一下|顺便问下|顺便|对了)"
     r"(?=[\s,，:：]|$|[\u4e00-\u9fff])"
 )
+#: Small talk after a hand-off that asks after the person ("人呢", "anyone there?"), as opposed to "好的 我等着".
+WHERE_IS_PERSON = re.compile(r"人呢|人在|有人|客服|人工|还要等|等多久|怎么还没|\bany(?:one|body)\b|\bhuman\b|\bagent\b|"
+                             r"\bperson\b|\bstill waiting\b|\bhow long\b|\bhello\?")  # fmt: skip
 #: Slots that, named in an unsure message, are enough to search with.
 SEARCHABLE = ("product_type", "category", "brand", "price_min", "price_max", "color", "material", "style",
               "recipient", "reference", "unknown_product", "unknown_brand")  # fmt: skip
@@ -249,7 +252,8 @@ class DialogueManager:
             return Intent.AFTER_SALES  # an order number right after an after-sales question: that case
         quiet = not any(u.slots.get(k) for k in SEARCHABLE) and not any(u.negated.values())
         hours = service.PEOPLE_HOURS.search(u.normalized or u.text.lower())
-        if s.handed_off and quiet and intent in (Intent.HUMAN, Intent.CHITCHAT) and not hours:
+        asks_person = intent == Intent.HUMAN or (intent == Intent.CHITCHAT and WHERE_IS_PERSON.search(u.text.lower()))
+        if s.handed_off and quiet and asks_person and not hours:
             return Outcome("handoff", A.say("already_handed_off", lang), handoff=True, new_list=False)  # "人呢"
         if s.case.get("asked") and intent not in (Intent.HUMAN, Intent.THANKS, Intent.GREETING) and quiet:
             return Intent.AFTER_SALES  # the reply to "what is your order number?" ("I don't have it")

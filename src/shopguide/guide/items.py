@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from shopguide.guide import answers as A
 from shopguide.guide.kg import FACT_FIELDS, KnowledgeGraph, as_list
 from shopguide.guide.message_cues import FIT, OPEN_QUESTION, THESE_TWO, quantity, question_topic
@@ -106,6 +108,9 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
     if not names and _SIMILAR.search(u.text.lower()):
         return similar(dm, s, u, lang)  # "anything similar to the first one?"
     noun = (as_list(u.slots.get("product_type")) or as_list(u.slots.get("category")) or [None])[0]
+    end = _price_end(dm, noun, u.slots.get("sort"), lang) if noun and names == ["price"] else None
+    if end is not None and not u.slots.get("reference"):
+        return end  # "你们最便宜的羽绒服多少钱": the cheapest one the shop has, with its price
     if noun and not u.slots.get("reference") and names and kg.has_category(noun):
         name = names[0]
         if name in kg.columns or name == "brand":
@@ -147,6 +152,28 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
     if guide is not None:
         lines.append(guide.text(lang))  # "会不会偏小": the sizes, and how they run
     return Outcome("attribute", "\n".join(lines), ids, new_list=new_list, discussed=ids)
+
+
+def _price_end(dm: DialogueManager, noun: str, sort: object, lang: str) -> Outcome | None:
+    """The cheapest (``sort`` "cheaper") or dearest ("more_expensive") available item of a type, named with
+    its price and shown as a card; None for another ``sort`` or when the shop has none."""
+    from shopguide.guide.dialogue import Outcome
+
+    kg = dm.kg
+    if sort not in ("cheaper", "more_expensive") or not kg.has_category(noun):
+        return None
+    mask = kg.select(product_type=noun, exclude_items=dm.retriever.deleted)
+    if not mask.any():
+        mask = kg.select(category=noun, exclude_items=dm.retriever.deleted)
+    idx = np.flatnonzero(mask & ~np.isnan(kg.price))
+    if not len(idx):
+        return None
+    pick = idx[np.argmin(kg.price[idx])] if sort == "cheaper" else idx[np.argmax(kg.price[idx])]
+    item = kg.dataset.items.id(int(pick))
+    head = A.pick(lang, f"店里最便宜的{noun}是" if sort == "cheaper" else f"店里最贵的{noun}是",
+                  "The cheapest we have is " if sort == "cheaper" else "The most expensive we have is ")  # fmt: skip
+    text = f"{head}{A.quote(kg.title(item, lang), lang)}{A.pick(lang, '，', ', ')}{A.money(float(kg.price[pick]))}"
+    return Outcome("attribute", text, [item], new_list=True, discussed=[item])
 
 
 def _answer(dm: DialogueManager, item_id: str, name: str, lang: str) -> str:

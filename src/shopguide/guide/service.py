@@ -83,7 +83,7 @@ def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> 
     text = u.normalized or u.text.lower()
     if u.intent == Intent.GREETING and _GOODBYE.search(text):
         return Outcome("greeting", A.say("goodbye", lang), new_list=False)
-    if u.intent == Intent.CHITCHAT and _ACK.match(text.strip()):
+    if u.intent == Intent.CHITCHAT and (_ACK.match(text.strip()) or s.handed_off):  # "好的 我等着" after a hand-off
         return Outcome("chitchat", A.say("acknowledge", lang), new_list=False)
     key = {Intent.GREETING: "greeting", Intent.THANKS: "thanks"}.get(u.intent, "chitchat")
     return Outcome(key, A.say(key, lang), new_list=False)

@@ -56,6 +56,7 @@ TAGGED_OVERRIDE = 0.7
 #: Below this confidence, a service intent for a message that names products or rules something out yields to
 #: the likeliest shopping intent ("他已经有帐篷了" is not an after-sales problem).
 UNSURE_SERVICE = 0.6
+_SUPERLATIVE = re.compile(r"最(?:便宜|贵|实惠)|\b(?:cheapest|priciest|most expensive|least expensive|dearest)\b")
 #: Words of a discount question ("第二个有优惠吗" asks for a discount on a card, not its price).
 _DISCOUNT_WORDS = re.compile(r"优惠|券|折|活动|促销|满减|降价|便宜点|coupon|discount|promo|code|sale|deal")
 _ORDER_ID = re.compile(
@@ -274,9 +275,16 @@ class NLU:
             shop = max(_SHOP | {Intent.ASK_ATTRIBUTE}, key=lambda i: scores.get(i.value, 0.0))
             intent, confidence = shop, scores.get(shop.value, 0.0)  # names products, unsure it is a service question
         asks_price = cues.ASK_PATTERNS["price"].search(normalized) and not _DISCOUNT_WORDS.search(normalized)
-        if intent is Intent.PRICE_DISCOUNT and refs and asks_price:  # "最便宜的那个多少钱": a card's price
+        superlative = slots.get("sort") in ("cheaper", "more_expensive") and _SUPERLATIVE.search(normalized)
+        named = PRODUCT_SLOTS & slots.keys()
+        pricing = intent is Intent.PRICE_DISCOUNT or (intent in SEARCH_INTENTS and superlative)
+        if pricing and asks_price and (refs or (superlative and (named or context))):
+            # "最便宜的那个多少钱" / "你们最便宜的羽绒服多少钱" / "最贵的多少钱" (a list shown): the price of a card
+            # or of a type's cheapest, not a discount nor a search
             intent, confidence = Intent.ASK_ATTRIBUTE, max(confidence, scores.get(Intent.ASK_ATTRIBUTE.value, 0.0))
             slots["attribute_asked"] = "price"
+            if not refs and not named:
+                slots["reference"] = [cues.CHEAPEST if slots["sort"] == "cheaper" else cues.PRICIEST]
         if not _possible(intent, slots, context, normalized) and confidence < RULE_CONFIDENCE:
             ranked = sorted(scores, key=lambda k: -scores[k])
             if PRODUCT_SLOTS & slots.keys():  # it names a product: the likeliest way of asking for one
