@@ -12,8 +12,9 @@ Two models are trained and scored the same way:
 Test sets (none of them is ever trained on):
 
 * ``own``: the packaged test split (``guide/data/intents.jsonl``, written by the same writers as the train split);
-* ``heldout``: ``benchmarks/heldout/intents_{zh,en}.jsonl``, written by two other writers from a brief of
-  situations, who never saw the code, the training data or the other writers' files;
+* ``heldout``: ``benchmarks/heldout/intents_{zh,en}.jsonl`` (``--set dev``), ``final/`` or ``final2/`` (see
+  ``heldout/README.md``), written by other writers from a brief of situations, who never saw the code, the
+  training data or the other writers' files;
 * ``bitext``: the Bitext test split (30 % by a hash of the request), each Bitext intent mapped to the guide
   intents that handle it (``guide.nlu.corpora.BITEXT_MAP``);
 * ``mg-acts`` / ``mg-goal``: the shopper utterances of the MG-ShopDial test dialogues (a third, by a hash of
