@@ -45,7 +45,9 @@ def main() -> None:
     parser.add_argument("--no-corpora", action="store_true", help="the packaged intent data only")
     parser.add_argument("--show-failures", action="store_true", help="print every failed turn")
     parser.add_argument("--home", type=Path, default=None, help="reuse a prepared home (default: a fresh one)")
-    parser.add_argument("--set", choices=("dev", "final", "final2"), default="dev", help="which held-out set (heldout/README.md)")
+    parser.add_argument(
+        "--set", choices=("dev", "final", "final2"), default="dev", help="which held-out set (heldout/README.md)"
+    )
     args = parser.parse_args()
     console = Console()
     corpora = None if args.no_corpora else args.corpora

@@ -141,7 +141,9 @@ def main() -> None:
         "--corpora", type=Path, default=SHARED_DATA, help="folder with bitext-cs-tagged/ and mg-shopdial/"
     )
     parser.add_argument("--repeats", type=int, default=5, help="latency: passes over the own test messages")
-    parser.add_argument("--set", choices=("dev", "final", "final2"), default="dev", help="which held-out set (heldout/README.md)")
+    parser.add_argument(
+        "--set", choices=("dev", "final", "final2"), default="dev", help="which held-out set (heldout/README.md)"
+    )
     args = parser.parse_args()
     console = Console()
     console.print(f"guide NLU on {machine()}")
