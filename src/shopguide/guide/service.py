@@ -55,12 +55,14 @@ _CHOOSING = re.compile(
 _COUPON = re.compile(r"优惠|券|折|活动|coupon|discount|code|promo")
 #: Haggling over the price ("能便宜点不", "少点呗", "can you do a better price") as opposed to asking for cheaper items.
 BARGAIN = re.compile(
-    r"(?:能|可以|可不可以|能不能|能否|再|给我|给个|算我?|卖我?)(?:再)?便宜(?:点|些|一点|一些)?(?=$|[\s,，。.!！?？~]|[不吗呢呗吧嘛啊呀么没哈])|"
+    r"(?:能|可以|可不可以|能不能|能否|再|给我|给个|算我?|卖我?)(?:再)?便宜(?:点|些|一点|一些)?"
+    r"(?=$|[\s,，。.!！?？~]|[不吗呢呗吧嘛啊呀么没哈])|"
     r"便宜(?:点|些|一点)?(?:呗|吧|嘛|啦|卖|给我)|(?:能|可以|再)?少(?:点|些|一点|算)(?:钱|吧|呗|嘛|不)|"
-    r"\d+\s*(?:块|元)?\s*(?:卖不卖|卖吗|能卖吗|卖不|出不出|行不行|行吗|行不)(?![\u4e00-\u9fff])|最低(?:多少|价|能)|一口价|抹(?:个)?零|打个折|让(?:点|些)利|砍(?:个|点)?价|议价|讲价|还价|"
+    r"\d+\s*(?:块|元)?\s*(?:卖不卖|卖吗|能卖吗|卖不|出不出|行不行|行吗|行不)(?![\u4e00-\u9fff])|"
+    r"最低(?:多少|价|能)|一口价|抹(?:个)?零|打个折|让(?:点|些)利|砍(?:个|点)?价|议价|讲价|还价|"
     r"\b(?:can|could|would|will) you (?:do|give|make|let|offer)\b.{0,30}\b(?:cheaper|lower|discount|better price|"
-    r"better deal|deal|less)\b|\b(?:can|could|would) you do (?:it|this|that|them) for\b|\blower (?:the|your|ur) price\b|\bbest price\b|\bknock\b.{0,20}\boff\b|\bnegotiab|"
-    r"\bhaggl|\bbargain\b"
+    r"better deal|deal|less)\b|\b(?:can|could|would) you do (?:it|this|that|them) for\b|"
+    r"\blower (?:the|your|ur) price\b|\bbest price\b|\bknock\b.{0,20}\boff\b|\bnegotiab|\bhaggl|\bbargain\b"
 )
 #: A question about when people are there ("你们几点有人", "what time are your agents online").
 PEOPLE_HOURS = re.compile(
