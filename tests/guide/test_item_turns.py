@@ -206,3 +206,45 @@ def test_the_price_of_the_cheapest_shown_when_no_product_is_named(client: TestCl
 def test_small_talk_after_a_hand_off_is_not_another_hand_off(client: TestClient) -> None:
     assert say(client, "wait-1", "转人工")["handoff"]
     assert say(client, "wait-1", "好的 那我等一下")["action"] != "handoff"
+
+
+@pytest.mark.parametrize(("text", "sort"), [("都好贵啊", "cheaper"), ("有点贵", "cheaper"), ("bit pricey tbh", "cheaper"),
+                                            ("贵一点的", "more_expensive"), ("the pricey one", None)])  # fmt: skip
+def test_a_complaint_about_the_price_asks_for_cheaper(text: str, sort: str | None) -> None:
+    from shopguide.guide.nlu.cues import find_sort
+
+    assert find_sort(text) == sort
+
+
+def test_too_expensive_shows_a_cheaper_list(client: TestClient) -> None:
+    shown = say(client, "dear-1", "看看运动鞋")["cards"]
+    reply = say(client, "dear-1", "这些都太贵了吧")
+    dearest = max(c["price"] for c in shown)
+    assert reply["cards"] and all(c["price"] < dearest for c in reply["cards"])
+
+
+def test_a_colour_called_too_loud_is_ruled_out(client: TestClient) -> None:
+    say(client, "loud-1", "看看T恤")
+    reply = say(client, "loud-1", "黑色太闷了")
+    assert reply["negated"].get("color") == ["黑色"] and reply["cards"]
+    assert all("黑色" not in c["title"] for c in reply["cards"])
+
+
+def test_closing_a_policy_topic_is_small_talk(client: TestClient) -> None:
+    say(client, "later-1", "包邮吗")
+    reply = say(client, "later-1", "行 我再考虑一下")
+    assert reply["action"] == "chitchat" and reply["understood"]["intent"] == "chitchat"
+
+
+def test_choosing_a_colour_no_single_card_has_is_a_refinement(client: TestClient) -> None:
+    say(client, "colour-1", "看看卫衣")
+    reply = say(client, "colour-1", "那就要白色的吧")
+    assert reply["understood"]["intent"] == "refine" and reply["cards"]
+    assert all("白色" in c["title"] for c in reply["cards"])
+
+
+def test_which_of_two_has_more_of_a_property_is_a_comparison_quoting_the_description(client: TestClient) -> None:
+    say(client, "batt-1", "看看耳机")
+    reply = say(client, "batt-1", "第一个和第三个哪个续航久")
+    assert reply["action"] == "compare" and len(reply["cards"]) == 2
+    assert reply["reply"].count("商品资料里") == 2 and "Earphones" not in reply["reply"]  # a sentence, not the title

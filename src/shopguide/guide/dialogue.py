@@ -28,6 +28,7 @@ from shopguide.guide import answers as A
 from shopguide.guide.faq import FAQ
 from shopguide.guide.kg import KnowledgeGraph
 from shopguide.guide.llm import LLMPhraser
+from shopguide.guide.references import PICK_SLOTS, pick_by_attributes
 from shopguide.guide.retrieval import Retriever
 from shopguide.guide.session import Session, remember
 from shopguide.guide.types import SERVICE_INTENTS, SHOPPING_INTENTS, Card, Intent, Understanding
@@ -51,6 +52,8 @@ ALSO = re.compile(
 #: Small talk after a hand-off that asks after the person ("人呢", "anyone there?"), as opposed to "好的 我等着".
 WHERE_IS_PERSON = re.compile(r"人呢|人在|有人|客服|人工|还要等|等多久|怎么还没|\bany(?:one|body)\b|\bhuman\b|\bagent\b|"
                              r"\bperson\b|\bstill waiting\b|\bhow long\b|\bhello\?")  # fmt: skip
+#: Intents an elliptical follow-up without a product is mistaken for when read on its own.
+SEARCH_LIKE = (Intent.FIND_PRODUCT, Intent.RECOMMEND, Intent.REFINE)
 #: Slots that, named in an unsure message, are enough to search with.
 SEARCHABLE = ("product_type", "category", "brand", "price_min", "price_max", "color", "material", "style",
               "recipient", "reference", "unknown_product", "unknown_brand")  # fmt: skip
@@ -264,6 +267,10 @@ class DialogueManager:
         text = u.normalized or u.text.lower()
         if intent in (Intent.CHITCHAT, Intent.OUT_OF_SCOPE, Intent.GREETING) and hours:
             return Intent.HUMAN  # "你们几点有人": the people's hours (answered by :func:`service.human`)
+        if intent == Intent.ACCEPT and not u.slots.get("reference") and len(s.shown) > 1 and not s.focus:
+            picked = pick_by_attributes(self.kg, s.shown, u.slots)
+            if len(picked) != 1 and any(u.slots.get(k) for k in PICK_SLOTS):
+                return Intent.REFINE  # "那就黑色吧" with no black card shown (or several): a list of black ones
         if intent in (Intent.REFINE, Intent.FIND_PRODUCT) and service.BARGAIN.search(text) and not self._names_more(u):
             return Intent.PRICE_DISCOUNT  # "能便宜点不": haggling, not a search for cheaper items
         if self._follows_service_topic(s, u, intent):
@@ -285,12 +292,19 @@ class DialogueManager:
         """Whether a question continues the previous turn's service topic: an elliptical follow-up ("what about
         Singapore?", "那纸质的呢") that names no product, or an unsure service question that the previous topic's
         FAQ entries answer at least as well as the new intent's."""
+        from shopguide.guide.service import ACK, LATER
+
         last = s.last_intent
-        if self.faq is None or last not in SERVICE_INTENTS or intent == last or u.confidence >= 0.9:
+        if self.faq is None or last not in SERVICE_INTENTS or intent == last:
             return False
-        if FOLLOW_UP.match(u.normalized or u.text.lower()) and u.confidence < 0.6 and not u.slots.get("product_type"):
-            return True
-        if intent not in SERVICE_INTENTS | {Intent.CHITCHAT}:
+        text = (u.normalized or u.text.lower()).strip()
+        if intent == Intent.CHITCHAT and (ACK.match(text) or LATER.search(text)):
+            return False  # "ok 我先看看" after a policy answer closes the topic
+        if FOLLOW_UP.match(text) and not u.slots.get("product_type"):
+            vague = intent in (Intent.OUT_OF_SCOPE, Intent.CHITCHAT, *SEARCH_LIKE) and not self._names_more(u)
+            if vague or u.confidence < 0.6:  # "那纸质的呢" / "and what about Canada" alone look like a search
+                return True
+        if u.confidence >= 0.9 or intent not in SERVICE_INTENTS | {Intent.CHITCHAT}:
             return False
         before, now = self.faq.best(u.text, intent=last.value), self.faq.best(u.text, intent=intent.value)
         if before is None or last.value not in before.entry.intents:

@@ -186,8 +186,8 @@ def _answer(dm: DialogueManager, item_id: str, name: str, lang: str) -> str:
     title = A.quote(kg.title(item_id, lang), lang)
     label = (prop.zh if lang == "zh" else prop.en) if prop else name
     meta = kg.item(item_id)
-    text = " ".join(x for x in (meta.title, meta.title_alt or "", meta.description) if x) if meta else ""
-    sentence = evidence(text, name)
+    parts = (meta.description, meta.title, meta.title_alt or "") if meta else ()
+    sentence = next((found for part in parts if part and (found := evidence(part, name))), None)
     if sentence:
         return A.say("listing_says", lang, title=title, prop=label, sentence=sentence)
     tag = next((t for t in (meta.tags if meta else ()) if evidence(t, name)), None)
@@ -202,7 +202,9 @@ def compare(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Out
     if (best := superlative(dm, s, u, lang)) is not None:
         return best  # "which of these is the cheapest?"
     if u.slots.get("attribute_asked") and WHICH.search(u.text.lower()) and len(s.shown) > 1:
-        return attribute(dm, s, u, lang)  # "which of these has the longest battery life?": each one's answer
+        out = attribute(dm, s, u, lang)  # "which of these has the longest battery life?": each one's answer
+        out.action = "compare" if out.action == "attribute" and len(out.cards) > 1 else out.action
+        return out
 
     r = discussed_pair(s, u) or resolve(dm.kg, u.slots.get("reference"), s.shown, s.discussed, s.focus, default=[1, 2])
     if r.problem:

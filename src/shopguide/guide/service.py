@@ -72,7 +72,13 @@ PEOPLE_HOURS = re.compile(
     r"people|person|operators?|team|reps?|representatives?|online|available)\b|\bopening hours\b|\bbusiness hours\b"
 )
 _GOODBYE = re.compile(r"拜拜|再见|回见|先这样|下次|\bbye\b|\bgoodbye\b|\bsee you\b|\bcya\b|\bthat'?s all\b")
-_ACK = re.compile(
+#: Closing a topic without a new request ("我先看看", "我再琢磨琢磨", "let me think about it").
+LATER = re.compile(
+    r"先看看|随便看看|再看看|再想想|再琢磨|琢磨琢磨|考虑(?:一下|考虑)|回头再|等等再说|再说吧|先这样|"
+    r"\b(?:i'?ll|let me|i will|i need to|gonna) (?:think|have a think|look around|sleep on it|check)|\bjust browsing\b|"
+    r"\bmaybe later\b|\bnot now\b"
+)
+ACK = re.compile(
     r"^(?:好的?|嗯+|哦+|噢|行|行吧|可以|知道了|明白|ok(?:ay)?|k|sure|cool|got it|alright|fine|hmm+|i see)[~!.。！\s]*$"
 )
 #: Hand-off reasons that put the shopper in a queue for a person now (the others are followed up later).
@@ -85,7 +91,8 @@ def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> 
     text = u.normalized or u.text.lower()
     if u.intent == Intent.GREETING and _GOODBYE.search(text):
         return Outcome("greeting", A.say("goodbye", lang), new_list=False)
-    if u.intent == Intent.CHITCHAT and (_ACK.match(text.strip()) or s.handed_off):  # "好的 我等着" after a hand-off
+    closing = ACK.match(text.strip()) or LATER.search(text)  # "好的" / "ok 我先看看" / "let me think about it"
+    if u.intent == Intent.CHITCHAT and (closing or s.handed_off):  # also "好的 我等着" after a hand-off
         return Outcome("chitchat", A.say("acknowledge", lang), new_list=False)
     key = {Intent.GREETING: "greeting", Intent.THANKS: "thanks"}.get(u.intent, "chitchat")
     return Outcome(key, A.say(key, lang), new_list=False)

@@ -163,7 +163,8 @@ _NEG_EN = re.compile(
 _POST_ZH = re.compile(
     r"(?:的话)?(?:就|还是|也|都)?(?:算了|不要了|别推了|别推荐了|别再推了|不用推了|不考虑|不用了|pass|不行|免了|"
     r"[喝吃穿用看戴玩]腻了|腻了|有了|已经有了|已有|不适合|不喜欢|不太行|不咋地|踩过雷|踩雷|拉黑|out|"
-    r"(?:太|有点|有些|好|真|也太|显得)(?:俗|土|丑|老气|显老|嫩|花|艳|暗|闷|丑了|low|廉价)(?:了|气)?|显老|显胖|难看|不好看)"
+    r"(?:太|有点|有些|好|真|也太|显得)(?:俗|土|丑|老气|显老|嫩|花|艳|暗|闷|丑了|low|廉价|扎眼|刺眼|晃眼|跳|骚|夸张|幼稚|死板|沉闷|显黑|显脏|不耐脏)"
+    r"(?:了|气)?|显老|显胖|显黑|难看|不好看)"
 )
 _POST_EN = re.compile(
     r"(?:\s+(?:is|are|'s|'re|was|were|look|looks|seem|seems))?\s*(?:-free\b|\s+free\b|\s+(?:is|are)?\s*(?:a bit much|"
@@ -212,7 +213,11 @@ SORT_PATTERNS: dict[str, re.Pattern[str]] = {
     "cheaper": re.compile(
         r"(?:再|更)?便宜(?:一)?(?:点|些)|更便宜|便宜的|实惠(?:一)?(?:点|些)|\bcheaper\b|\bless expensive\b|"
         r"\bmore affordable\b|\blower price|\bcheap\b|\baffordable\b|\binexpensive\b|最便宜|最实惠|最低价|"
-        r"\bcheapest\b|\blowest price\b"
+        r"\bcheapest\b|\blowest price\b|"
+        # complaints about the price shown: "都好贵啊", "bit pricey tbh", "over my budget"
+        r"(?:太|好|有点|有些|真|也太|这么|那么|偏|略|都|还是)贵(?!一?[点些]的)|贵了|贵死|超预算|超出预算|"
+        r"\b(?:too|bit|a bit|little|kinda|so|very|way|really|quite|pretty) (?:pricey|expensive|steep|dear)\b|"
+        r"\bover (?:my |the )?budget\b|\bout of my budget\b|\bcan'?t afford\b"
     ),
     "more_expensive": re.compile(
         r"贵(?:一)?(?:点|些)|更贵|高端|档次高|高档|\bmore expensive\b|\bpricier\b|\bpremium\b|"
