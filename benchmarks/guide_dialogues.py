@@ -46,7 +46,10 @@ def main() -> None:
     parser.add_argument("--show-failures", action="store_true", help="print every failed turn")
     parser.add_argument("--home", type=Path, default=None, help="reuse a prepared home (default: a fresh one)")
     parser.add_argument(
-        "--set", choices=("dev", "final", "final2"), default="dev", help="which held-out set (heldout/README.md)"
+        "--set",
+        choices=("dev", "final", "final2", "final3"),
+        default="dev",
+        help="which held-out set (heldout/README.md)",
     )
     args = parser.parse_args()
     console = Console()
