@@ -4,10 +4,10 @@
 
 Data: ``benchmarks/heldout/dialogues_{zh,en}.yaml`` (``--set dev``: 80 conversations, 343 turns),
 ``benchmarks/heldout/final/`` (``--set final``: 74 conversations, 327 turns) or ``benchmarks/heldout/final2/``
-(``--set final2``: 60 conversations, 254 turns), each written by writers who never saw the code, the training
+(``--set final2``: 60 conversations, 254 turns) or ``final3/`` (50 conversations, 203 turns), each written by writers who never saw the code, the training
 data or each other's files, from a brief of the situations to cover, the demo catalog's summary and the shop's
 policies (``heldout/README.md``). The dev set's failures were read during development; the final set's after
-its first score; final2 was scored once, unread.
+its first score; final2 and final3 were each scored once, unread.
 
 Protocol: a fresh home with the demo catalog and the start-up model; every conversation in its own session
 through ``POST /v1/chat`` in-process (FastAPI TestClient), its language given as the shopper's. Each turn is
