@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/guide_dialogues.py [--corpora ../shared/data | --no-corpora] [--show-failures]
 
 Data: ``benchmarks/heldout/dialogues_{zh,en}.yaml`` (``--set dev``: 80 conversations, 343 turns),
-``benchmarks/heldout/final/`` (``--set final``: 74 conversations, 327 turns) or ``benchmarks/heldout/final2/``
-(``--set final2``: 60 conversations, 254 turns) or ``final3/`` (50 conversations, 203 turns), each written by writers who never saw the code, the training
-data or each other's files, from a brief of the situations to cover, the demo catalog's summary and the shop's
+``final/`` (``--set final``: 74 conversations, 327 turns), ``final2/`` (60 conversations, 254 turns) or
+``final3/`` (50 conversations, 203 turns), each written by writers who never saw the code, the training data or
+each other's files, from a brief of the situations to cover, the demo catalog's summary and the shop's
 policies (``heldout/README.md``). The dev set's failures were read during development; the final set's after
 its first score; final2 and final3 were each scored once, unread.
 
