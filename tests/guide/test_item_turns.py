@@ -4,34 +4,13 @@ whether the shop sells a kind of product, haggling, the people's hours, gift car
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from chat_helpers import say
 from fastapi.testclient import TestClient
 
-from shopguide.config import Settings
 from shopguide.guide.message_cues import quantity
 from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST, find_references
 from shopguide.guide.service import BARGAIN, PEOPLE_HOURS
-from shopguide.service.app import create_app
-from shopguide.service.state import ServiceState
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    home: Path = tmp_path_factory.mktemp("item-turns-home")
-    settings = Settings(_env_file=None, home=home, store_url="")
-    ServiceState.start(settings).close()
-    with TestClient(create_app(settings)) as c:
-        yield c
-
-
-def say(client: TestClient, session: str, message: str, lang: str | None = None) -> dict:
-    payload = {"session_id": session, "message": message, **({"lang": lang} if lang else {})}
-    response = client.post("/v1/chat", json=payload)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chat_helpers import SMALL_NEURAL
 
 from shopguide.errors import MissingDependencyError, ModelError, NotFittedError
 from shopguide.guide.ner import Entity, NeuralTagger, Sentence, load_neural, read_bio, score_tags
@@ -21,16 +22,6 @@ from shopguide.guide.ner.numpy_net import NumpyEnsemble, viterbi
 BRANDS = ["北辰", "素野", "栖木", "青禾", "步云", "踏川", "Lumora"]
 TYPES = ["衬衫", "卫衣", "运动鞋", "背包", "帽子", "外套"]
 TEMPLATES = ["{b}{t}", "{b}新款{t}男", "正品{b}{t}包邮", "{b}官方旗舰店{t}", "2024春季{b}女士{t}"]
-SMALL = {
-    "hidden": 24,
-    "char_dim": 16,
-    "bigram_dim": 16,
-    "word_dim": 8,
-    "tag_dim": 4,
-    "epochs": 25,
-    "folds": 3,
-    "members": 1,
-}
 
 
 def titled(template: str, brand: str, kind: str) -> Sentence:
@@ -59,7 +50,7 @@ def tiny() -> list[Sentence]:
 @pytest.fixture(scope="module")
 def neural(tiny: list[Sentence]) -> NeuralTagger:
     pytest.importorskip("torch")
-    return NeuralTagger.train(tiny, **SMALL)
+    return NeuralTagger.train(tiny, **SMALL_NEURAL)
 
 
 # ---- numpy serving equals the torch network
@@ -181,7 +172,7 @@ def test_added_lexicon_is_used_without_retraining(tmp_path: Path, neural: Neural
 
 def test_training_is_deterministic_and_members_differ(tiny: list[Sentence]) -> None:
     pytest.importorskip("torch")
-    params = SMALL | {"epochs": 3, "members": 2}
+    params = SMALL_NEURAL | {"epochs": 3, "members": 2}
     first, second = NeuralTagger.train(tiny, **params), NeuralTagger.train(tiny, **params)
     a, b = first.model_.arrays(), second.model_.arrays()
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
@@ -190,7 +181,7 @@ def test_training_is_deterministic_and_members_differ(tiny: list[Sentence]) -> N
 
 def test_early_stopping_keeps_the_best_epoch_on_the_validation_sentences(tiny: list[Sentence]) -> None:
     pytest.importorskip("torch")
-    tagger = NeuralTagger.train(tiny[::2], valid=tiny[1::2], **SMALL | {"epochs": 8, "patience": 2})
+    tagger = NeuralTagger.train(tiny[::2], valid=tiny[1::2], **SMALL_NEURAL | {"epochs": 8, "patience": 2})
     (log,) = tagger.train_log_
     f1 = log["valid_f1"]
     assert 1 <= len(f1) <= 8 and f1[log["best_epoch"] - 1] == max(f1)
@@ -240,7 +231,7 @@ def test_load_neural_trains_once_then_loads_the_cache(
     data.mkdir()
     lines = ["\n".join(f"{c} {t}" for c, t in zip(s.chars, s.tags, strict=True)) for s in tiny]
     (data / "train.txt").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
-    params = SMALL | {"epochs": 2}
+    params = SMALL_NEURAL | {"epochs": 2}
     assert load_neural(data, tmp_path / "cache", train_if_missing=False, **params) is None
     trained = load_neural(data, tmp_path / "cache", **params)
     assert trained is not None and len(list((tmp_path / "cache").iterdir())) == 1

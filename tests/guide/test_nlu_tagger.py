@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from chat_helpers import SMALL_NEURAL
 
 from shopguide.guide.ner import NeuralTagger, ProductTagger, Sentence
 from shopguide.guide.ner.data import to_tags
@@ -51,17 +52,7 @@ def test_without_a_tagger_only_the_gazetteer_names_missing_products() -> None:
 
 def test_the_neural_tagger_plugs_into_the_nlu_the_same_way() -> None:
     pytest.importorskip("torch")
-    small = {
-        "hidden": 24,
-        "char_dim": 16,
-        "bigram_dim": 16,
-        "word_dim": 8,
-        "tag_dim": 4,
-        "epochs": 25,
-        "folds": 3,
-        "members": 1,
-    }
-    tagger = NeuralTagger.train(query_sentences(), **small)
+    tagger = NeuralTagger.train(query_sentences(), **SMALL_NEURAL)
     nlu = NLU(default_lexicon(), load_default(), tagger=tagger)
     assert nlu.understand("我想买一个空气炸锅").slots.get("unknown_product") == "空气炸锅"
     assert nlu.understand("我想买一件衬衫").slots.get("product_type") == "衬衫"

@@ -108,8 +108,8 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
     if not names and _SIMILAR.search(u.text.lower()):
         return similar(dm, s, u, lang)  # "anything similar to the first one?"
     noun = (as_list(u.slots.get("product_type")) or as_list(u.slots.get("category")) or [None])[0]
-    end = _price_end(dm, noun, u.slots.get("sort"), lang) if noun and names == ["price"] else None
-    if end is not None and not u.slots.get("reference"):
+    asks_end = noun and names == ["price"] and not u.slots.get("reference")
+    if asks_end and (end := _price_end(dm, noun, u.slots.get("sort"), lang)) is not None:
         return end  # "你们最便宜的羽绒服多少钱": the cheapest one the shop has, with its price
     if noun and not u.slots.get("reference") and names and kg.has_category(noun):
         name = names[0]

@@ -12,7 +12,6 @@ Training is deterministic: CRFsuite's L-BFGS has no random step and sentences ar
 from __future__ import annotations
 
 import inspect
-import json
 import tempfile
 import threading
 import time
@@ -25,9 +24,9 @@ import pycrfsuite
 
 from shopguide.errors import ModelError, NotFittedError
 from shopguide.guide.ner.data import Entity, Sentence, entities, normalize_chars
+from shopguide.guide.ner.manifest import read_manifest, write_manifest
 
 FORMAT_VERSION = 1
-_MANIFEST = "manifest.json"
 _MODEL = "model.crfsuite"
 
 
@@ -170,23 +169,18 @@ class CrfTagger:
             "state": self.get_state(),
             "fit_seconds": round(getattr(self, "fit_seconds_", 0.0), 3),
         }
-        (path / _MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        write_manifest(path, manifest)
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
         """Load a tagger written by :meth:`save`."""
         path = Path(path)
+        manifest = read_manifest(path, cls.kind, FORMAT_VERSION)
         try:
-            manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
             model = (path / _MODEL).read_bytes()
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise ModelError(f"cannot read a tagger from {path}: {exc}") from exc
-        if manifest.get("format") != FORMAT_VERSION or manifest.get("kind") != cls.kind:
-            raise ModelError(
-                f"{path} holds a {manifest.get('kind')!r} tagger (format {manifest.get('format')}), "
-                f"expected {cls.kind!r} format {FORMAT_VERSION}"
-            )
         tagger = cls(**manifest["params"])
         tagger.set_state(manifest.get("state") or {})
         tagger._open(model)

@@ -24,7 +24,6 @@ ProductTagger's tags to the scores before decoding.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,12 +36,12 @@ from shopguide.errors import MissingDependencyError, ModelError, NotFittedError
 from shopguide.guide.ner.data import ENTITY_TYPES, Entity, Sentence, entities, normalize_chars
 from shopguide.guide.ner.encoding import Encoded, FeatureEncoder
 from shopguide.guide.ner.lexicon import Gazetteer, merge_lexicons, mine_lexicon
+from shopguide.guide.ner.manifest import read_manifest, write_manifest
 from shopguide.guide.ner.numpy_net import NumpyEnsemble, NumpyNetwork
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-_MANIFEST = "manifest.json"
 _WEIGHTS = "weights.npz"
 
 
@@ -246,24 +245,19 @@ class NeuralTagger:
             "train_log": getattr(self, "train_log_", []),
             "fit_seconds": round(getattr(self, "fit_seconds_", 0.0), 3),
         }
-        (path / _MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        write_manifest(path, manifest)
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
         """Load a tagger written by :meth:`save` (numpy only, no torch)."""
         path = Path(path)
+        manifest = read_manifest(path, cls.kind, FORMAT_VERSION)
         try:
-            manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
             with np.load(path / _WEIGHTS, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot read a tagger from {path}: {exc}") from exc
-        if manifest.get("format") != FORMAT_VERSION or manifest.get("kind") != cls.kind:
-            raise ModelError(
-                f"{path} holds a {manifest.get('kind')!r} tagger (format {manifest.get('format')}), "
-                f"expected {cls.kind!r} format {FORMAT_VERSION}"
-            )
         try:
             tagger = cls(**manifest["params"])
         except TypeError as exc:
