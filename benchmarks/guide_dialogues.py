@@ -4,10 +4,11 @@
 
 Data: ``benchmarks/heldout/dialogues_{zh,en}.yaml`` (``--set dev``: 80 conversations, 343 turns),
 ``final/`` (``--set final``: 74 conversations, 327 turns), ``final2/`` (60 conversations, 254 turns) or
-``final3/`` (50 conversations, 203 turns), each written by writers who never saw the code, the training data or
+``final3/`` (50 conversations, 203 turns) or ``final4/`` (64 conversations, 288 turns), each written by writers who never saw the code, the training data or
 each other's files, from a brief of the situations to cover, the demo catalog's summary and the shop's
 policies (``heldout/README.md``). The dev set's failures were read during development; the final set's after
-its first score; final2 and final3 were each scored once, unread.
+its first score; final2 and final3 were each scored once, unread, then read; final4 was written in the third
+session and is scored unread at its end.
 
 Protocol: a fresh home with the demo catalog and the start-up model; every conversation in its own session
 through ``POST /v1/chat`` in-process (FastAPI TestClient), its language given as the shopper's. Each turn is
@@ -47,7 +48,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None, help="reuse a prepared home (default: a fresh one)")
     parser.add_argument(
         "--set",
-        choices=("dev", "final", "final2", "final3"),
+        choices=("dev", "final", "final2", "final3", "final4"),
         default="dev",
         help="which held-out set (heldout/README.md)",
     )
