@@ -30,6 +30,7 @@ from shopguide.guide.kg import KnowledgeGraph
 from shopguide.guide.llm import LLMPhraser
 from shopguide.guide.references import PICK_SLOTS, pick_by_attributes
 from shopguide.guide.retrieval import Retriever
+from shopguide.guide.service_cues import LATE_HOUR
 from shopguide.guide.session import Session, remember
 from shopguide.guide.types import SERVICE_INTENTS, SHOPPING_INTENTS, Card, Intent, Understanding
 from shopguide.privacy import scrub
@@ -52,6 +53,24 @@ ALSO = re.compile(
 #: Small talk after a hand-off that asks after the person ("人呢", "anyone there?"), as opposed to "好的 我等着".
 WHERE_IS_PERSON = re.compile(r"人呢|人在|有人|客服|人工|还要等|等多久|怎么还没|\bany(?:one|body)\b|\bhuman\b|\bagent\b|"
                              r"\bperson\b|\bstill waiting\b|\bhow long\b|\bhello\?")  # fmt: skip
+#: Slots that narrow gift ideas already shown.
+GIFT_NARROWING = ("product_type", "category", "price_min", "price_max", "color", "material", "style", "brand",
+                  "attribute_change", "sort")  # fmt: skip
+#: What the gift's recipient likes ("she's into self care", "他平时爱钓鱼", "喜欢喝茶").
+INTEREST = re.compile(
+    r"\b(?:into|loves?|likes?|enjoys?|obsessed with|a fan of|big on|hobby|hobbies)\b|爱|喜欢|热衷|迷上|"
+    r"平时|爱好|兴趣"
+)
+#: Asking what to give ("what should i get", "送什么好", "买点啥").
+GIFT_ASK = re.compile(
+    r"\bwhat (?:should|could|can|do) (?:i|we) (?:get|buy|give)\b|\bwhat to (?:get|buy|give)\b|"
+    r"\bgift\b|\bpresent\b|送什么|送啥|买什么好|买点啥|买啥好|送点"
+)
+#: Asking to be passed to a person (as opposed to asking whether the guide is one).
+TRANSFER = re.compile(
+    r"转人工|找人工|要人工|接人工|人工客服|\b(?:talk|speak|chat) (?:to|with)\b|\btransfer\b|"
+    r"\bconnect me\b|\bget me a\b"
+)
 #: Intents an elliptical follow-up without a product is mistaken for when read on its own.
 SEARCH_LIKE = (Intent.FIND_PRODUCT, Intent.RECOMMEND, Intent.REFINE)
 #: Slots that, named in an unsure message, are enough to search with.
@@ -148,13 +167,22 @@ class DialogueManager:
         if also is not None:  # a product asked for next to a service question: its cards come with the answer
             out.cards, out.reasons, out.new_list, out.discussed = also.cards, also.reasons, True, None
         reported = intent
+        narrows = any(u.negated.values()) or any(u.slots.get(k) for k in GIFT_NARROWING)
         if (
             intent == Intent.GIFT
             and s.last_intent == Intent.GIFT
             and not u.slots.get("recipient")
-            and (any(u.negated.values()) or u.slots.get("attribute_change") or u.slots.get("sort"))
+            and narrows
+            and (s.last_action in ("results", "no_results") or any(u.negated.values()) or u.slots.get("sort"))
         ):
-            reported = Intent.REFINE  # narrowing the gift ideas shown
+            reported = Intent.REFINE  # narrowing the gift ideas shown ("under 100 tho", "she already has candles")
+        if (
+            reported == Intent.REFINE
+            and s.last_intent in SERVICE_INTENTS
+            and u.slots.get("product_type")
+            and u.intent != Intent.REFINE
+        ):
+            reported = Intent.FIND_PRODUCT  # "ok now the bedding, light blue" after an order problem: a new request
         if reported != u.intent:  # what the message means in this conversation ("订单号 123" after a complaint)
             u = u.model_copy(update={"intent": reported})
         s.failed = s.failed + 1 if out.failed else 0
@@ -173,7 +201,7 @@ class DialogueManager:
         if also is not None:
             out.text = f"{out.text}\n{also.text}" if out.text else also.text
         remember(s, "guide", out.text)
-        s.last_intent, s.turns = intent, s.turns + 1
+        s.last_intent, s.last_action, s.turns = intent, out.action, s.turns + 1
         self.store.put_session(session_id, s.model_dump(mode="json"))
         cards = [self._card(i, out.reasons.get(i, ""), lang) for i in out.cards]
         return ChatReply(
@@ -205,6 +233,7 @@ class DialogueManager:
         out.ticket = ticket.id
         out.text = handoff_text(out, ticket.id, s, lang)  # also decides whether a person takes over now
         s.handed_off, s.case = out.handoff, {}
+        s.last_ticket, s.last_case_reason = ticket.id, str(reason)
 
     def _second_request(self, s: Session, u: Understanding, intent: Intent, out: Outcome, lang: str) -> Outcome | None:
         """A search for the product a service message also asks about ("the charger broke, also do you have
@@ -213,7 +242,13 @@ class DialogueManager:
         angry shopper's or a hand-off)."""
         from shopguide.guide import shopping
 
-        if intent not in SERVICE_INTENTS or out.handoff or out.cards or out.action not in ("after_sales", "faq"):
+        chat = out.action == "chitchat" and intent == Intent.CHITCHAT  # "are you a bot? also do you sell phone cases"
+        if (
+            (intent not in SERVICE_INTENTS and not chat)
+            or out.handoff
+            or out.cards
+            or out.action not in ("after_sales", "faq", "chitchat")
+        ):
             return None
         if out.ticket_reason == "angry" or u.sentiment == "angry":
             return None
@@ -238,6 +273,9 @@ class DialogueManager:
         from shopguide.guide import service
 
         intent, lang = u.intent, s.lang
+        cued = self._cued(s, u)
+        if cued is not None:
+            return cued
         if u.confidence < self.min_confidence and intent not in (Intent.GREETING, Intent.THANKS):
             if any(u.slots.get(k) for k in SEARCHABLE) or any(u.negated.values()):
                 if intent not in SHOPPING_INTENTS:  # unsure, but the message names products: search with them
@@ -254,7 +292,7 @@ class DialogueManager:
         if u.slots.get("order_id") and s.last_intent == Intent.AFTER_SALES and intent in CASE_REPLIES:
             return Intent.AFTER_SALES  # an order number right after an after-sales question: that case
         quiet = not any(u.slots.get(k) for k in SEARCHABLE) and not any(u.negated.values())
-        hours = service.PEOPLE_HOURS.search(u.normalized or u.text.lower())
+        hours = service.PEOPLE_HOURS.search(text := u.normalized or u.text.lower()) or LATE_HOUR.search(text)
         asks_person = intent == Intent.HUMAN or (intent == Intent.CHITCHAT and WHERE_IS_PERSON.search(u.text.lower()))
         if s.handed_off and quiet and asks_person and not hours:
             return Outcome("handoff", A.say("already_handed_off", lang), handoff=True, new_list=False)  # "人呢"
@@ -264,7 +302,6 @@ class DialogueManager:
             return Intent.AFTER_SALES  # the answer to "what is your order number?" (or "I don't know it")
         if s.case and intent in SHOPPING_INTENTS:
             s.case = {}  # back to shopping: the open case is dropped
-        text = u.normalized or u.text.lower()
         if intent in (Intent.CHITCHAT, Intent.OUT_OF_SCOPE, Intent.GREETING) and hours:
             return Intent.HUMAN  # "你们几点有人": the people's hours (answered by :func:`service.human`)
         if intent == Intent.ACCEPT and not u.slots.get("reference") and len(s.shown) > 1 and not s.focus:
@@ -277,11 +314,49 @@ class DialogueManager:
             return s.last_intent  # "能开纸质的吗" right after an invoice answer is about invoices too
         if (
             s.last_intent == Intent.GIFT
-            and intent in (Intent.FIND_PRODUCT, Intent.RECOMMEND, Intent.REFINE)
-            and not (u.slots.get("product_type") or u.slots.get("category"))
+            and (
+                intent in SEARCH_LIKE
+                or (intent == Intent.OUTFIT and u.confidence < 0.5 and not u.slots.get("reference"))
+            )
+            and (not (u.slots.get("product_type") or u.slots.get("category")) or INTEREST.search(text))
         ):
-            return Intent.GIFT  # the answer to the gift question ("500以内" / "for my dad")
+            return Intent.GIFT  # the answer to the gift question ("500以内", "for my dad", "she's into candles")
+        if intent == Intent.RECOMMEND and u.slots.get("recipient") and GIFT_ASK.search(text):
+            return Intent.GIFT  # "my coworker just had a baby, what should i get"
         return intent
+
+    def _cued(self, s: Session, u: Understanding) -> Intent | None:
+        """An intent the message's wording decides whatever the model guessed (:mod:`.service_cues`)."""
+        from shopguide.guide import service
+        from shopguide.guide import service_cues as cues
+
+        text, intent = u.normalized or u.text.lower(), u.intent
+        if cues.BOT_QUESTION.search(text) and not TRANSFER.search(text):
+            return Intent.CHITCHAT  # "你是真人还是机器人": about the guide, not a request for a person
+        first = ALSO.split(text, maxsplit=1)[0]
+        reported = service.PROBLEM.search(first) and cues.REPORT.search(first)
+        if intent not in SERVICE_INTENTS and (reported or cues.WRONG_SENT.search(first)):
+            return Intent.AFTER_SALES  # "my blanket came with a stain. also ..." / "拍的37码 寄来个39的"
+        pinned = cues.pinned_faq(text)
+        if pinned is not None and intent != pinned.intent:
+            sure_elsewhere = intent in SERVICE_INTENTS and intent != Intent.SHIPPING and u.confidence >= 0.9
+            if not sure_elsewhere and not (pinned.intent == Intent.PRICE_DISCOUNT and intent == Intent.AFTER_SALES):
+                return pinned.intent  # "寄回去的运费谁出" (not the shipping fee), "别家便宜一百" (not a search)
+        if u.slots.get("order_id") and s.handed_off and not s.case and intent in CASE_REPLIES | {Intent.GREETING}:
+            return Intent.AFTER_SALES  # the order number for the colleague the shopper was passed to
+        if s.last_ticket and not s.case and cues.CASE_WAIT.search(text) and intent in CASE_REPLIES | {Intent.HUMAN}:
+            return Intent.AFTER_SALES  # "how long till someone gets back to me" about the case just recorded
+        if s.last_intent == Intent.SHIPPING and cues.REGION_ONLY.match(text.strip()):
+            return Intent.SHIPPING  # "taiwan?" after a delivery question
+        if s.last_intent == Intent.ORDER_CHANGE and cues.SHIP_STATE.search(text) and not u.slots.get("order_id"):
+            return Intent.ORDER_CHANGE  # "还没发货呢" after "can I change the address?": the answer depends on it
+        if (
+            s.last_intent == Intent.OUTFIT
+            and cues.SWAP.search(text)
+            and (u.slots.get("product_type") or u.slots.get("category"))
+        ):
+            return Intent.REFINE  # "can u swap the shoes for brown ones": that piece, in brown
+        return None
 
     @staticmethod
     def _names_more(u: Understanding) -> bool:

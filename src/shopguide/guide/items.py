@@ -17,10 +17,10 @@ import numpy as np
 from shopguide.guide import answers as A
 from shopguide.guide.kg import FACT_FIELDS, KnowledgeGraph, as_list
 from shopguide.guide.message_cues import FIT, OPEN_QUESTION, THESE_TWO, quantity, question_topic
-from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST
+from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST, WHICH_VALUES
 from shopguide.guide.nlu.properties import BY_NAME as PROPERTIES
 from shopguide.guide.nlu.properties import evidence
-from shopguide.guide.outfits import plan
+from shopguide.guide.outfits import plan, template_for
 from shopguide.guide.references import Resolved, pick_by_attributes, resolve
 from shopguide.guide.types import Intent, Understanding
 
@@ -108,6 +108,10 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
     if not names and _SIMILAR.search(u.text.lower()):
         return similar(dm, s, u, lang)  # "anything similar to the first one?"
     noun = (as_list(u.slots.get("product_type")) or as_list(u.slots.get("category")) or [None])[0]
+    text = u.normalized or u.text.lower()
+    if noun is None and not u.slots.get("reference") and any(p.search(text) for p in WHICH_VALUES.values()):
+        topic = as_list(s.slots.get("product_type")) or as_list(s.slots.get("category"))
+        noun = topic[0] if topic else None  # "what colours DO you have": the colours of the type in focus
     asks_end = noun and names == ["price"] and not u.slots.get("reference")
     if asks_end and (end := _price_end(dm, noun, u.slots.get("sort"), lang)) is not None:
         return end  # "你们最便宜的羽绒服多少钱": the cheapest one the shop has, with its price
@@ -220,12 +224,23 @@ def compare(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Out
     return Outcome("compare", A.comparison(dm.kg, ids, lang), ids, new_list=False, discussed=ids)
 
 
+#: Taking a whole 搭配 set ("那就这套了 都要", "I'll take the whole outfit", "all of them").
+WHOLE_SET = re.compile(
+    r"这套|整套|一整套|都要|全要|全都要|全部|都买|都拍|一起拍|一起买|\ball of (?:them|it|these)\b|"
+    r"\bthe (?:whole|full|entire) (?:set|outfit|look|thing)\b|\bthe lot\b|\beverything\b|\ball \d\b|"
+    r"\ball (?:three|four|five)\b"
+)
+
+
 def accept(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
     """The shopper chooses an item (or "these two" / "both"): confirm each with its price, the quantity when
     the message gives one, and say how to buy."""
     from shopguide.guide.dialogue import Outcome
 
     pair = discussed_pair(s, u)
+    if s.last_action == "bundle" and WHOLE_SET.search(u.normalized or u.text.lower()) and s.shown:
+        whole = [*([s.focus] if s.focus and s.focus not in s.shown else []), *s.shown]  # the anchor and its set
+        pair = Resolved(tuple(whole[:5]))
     if pair is None and not u.slots.get("reference") and not s.focus and len(s.discussed) != 1 and len(s.shown) > 1:
         picked = pick_by_attributes(dm.kg, s.shown, u.slots)
         if len(picked) != 1:
@@ -236,7 +251,7 @@ def accept(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outc
         r = pair or (targets_of(dm, s, u) if s.shown or s.focus else Resolved(problem="none_shown"))
     if r.problem:
         return _problem(dm, s, r, lang)
-    ids = list(r.ids)[:4]
+    ids = list(r.ids)[:5]
     kg = dm.kg
 
     def price(item: str) -> str:
@@ -315,6 +330,12 @@ def outfit(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outc
     anchor = anchor_of(dm, s, u) if (s.shown or s.focus or u.slots.get("reference") or len(groups) <= 1) else None
     own = kg.item(anchor).category if anchor else []
     targets = [g for g in ([t for t in group if t not in own] for group in groups) if g]
+    whole = anchor is None and not targets and (u.slots.get("occasion") or u.slots.get("gender") or budget)
+    if whole:  # "a whole outfit for a guy for a wedding, under 2000": the usual pieces for that occasion
+        occasion, gender = as_list(u.slots.get("occasion") or s.slots.get("occasion") or [None])[0], (
+            u.slots.get("gender") or s.slots.get("gender"))  # fmt: skip
+        targets = [g for g in ([t for t in group if kg.has_category(t)]
+                               for group in template_for(occasion, gender if isinstance(gender, str) else None)) if g]  # fmt: skip
     if anchor is None and not targets:
         return Outcome("clarify", A.say("ask_which", lang), new_list=False)
     if anchor is not None:
@@ -324,6 +345,8 @@ def outfit(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outc
         reasons = {r.item: r.reason.text(lang) for r in recs}
         return Outcome("bundle", A.bundle(kg, anchor, list(reasons), reasons, lang), list(reasons), reasons)
     gender = {"gender": kg.attributes(anchor).get("gender")} if anchor and kg.attributes(anchor).get("gender") else {}
+    if anchor is None and isinstance(u.slots.get("gender") or s.slots.get("gender"), str):
+        gender = {"gender": u.slots.get("gender") or s.slots.get("gender")}
 
     def candidates(target: str) -> list[tuple[str, float, str]]:
         if anchor is not None:

@@ -33,6 +33,8 @@ FACT_FIELDS = ("price", "brand", "product_type", *ATTRIBUTE_FIELDS, "stock")
 _UNISEX = frozenset({"中性", "unisex"})
 #: Value hierarchy edges (a kind of): asking for, or ruling out, the parent covers the children.
 PARENT_VALUES: dict[str, str] = {"头层牛皮": "真皮", "麂皮": "真皮", "白鹅绒": "羽绒", "白鸭绒": "羽绒", "羊绒": "羊毛"}
+#: Basic hues whose shades a negation covers ("not red" is not 番茄红 either).
+_HUES = frozenset("红橙黄绿青蓝紫粉灰棕褐黑白")
 _SUB_FIELDS = ("style", "material", "color", "occasion", "season", "brand")
 
 
@@ -242,11 +244,21 @@ class KnowledgeGraph:
             for value in values:
                 if name in ("product_type", "category"):
                     mask &= ~(self.leaf == value) & ~(self.top == value)
+                elif name == "color":  # "not red" rules out the shades of red too (番茄红, 酒红色)
+                    mask &= ~self._column_match(name, value) & ~self._hue_match(value)
                 elif name != "gender":
                     mask &= ~self._column_match(name, value)
         ex = self.dataset.items.indices(list(exclude_items))
         mask[ex[ex >= 0]] = False
         return mask
+
+    def _hue_match(self, value: str) -> np.ndarray:
+        """Items whose colour is a shade of the basic colour ``value`` (红色 -> 番茄红, 酒红色; 蓝色 -> 浅蓝色)."""
+        hue = str(value).removesuffix("色")
+        column = self.columns.get("color")
+        if column is None or len(hue) != 1 or hue not in _HUES:
+            return np.zeros(self.n_items, dtype=bool)
+        return np.array([bool(v) and str(v).removesuffix("色").endswith(hue) for v in column])
 
     def _column_match(self, name: str, value: str) -> np.ndarray:
         if name == "brand":

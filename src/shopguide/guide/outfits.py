@@ -16,6 +16,25 @@ from dataclasses import dataclass, field
 
 from shopguide.guide.kg import KnowledgeGraph
 
+#: What a whole outfit is made of when no item anchors it ("need a whole outfit for a wedding, under 2000"): per
+#: dress code and gender, one group of product types per piece (types the catalog lacks are skipped).
+FORMAL_OCCASIONS = frozenset({"婚礼", "商务", "通勤", "办公", "派对", "约会"})
+OUTFIT_TEMPLATES: dict[tuple[str, str], list[list[str]]] = {
+    ("formal", "男"): [["衬衫"], ["西裤"], ["皮鞋"], ["领带", "皮带"]],
+    ("formal", "女"): [["连衣裙"], ["高跟鞋"], ["手提包", "项链"]],
+    ("casual", "男"): [["T恤", "衬衫"], ["牛仔裤"], ["运动鞋", "帆布鞋"]],
+    ("casual", "女"): [["连衣裙", "T恤"], ["帆布鞋", "运动鞋"], ["斜挎包"]],
+    ("sport", "男"): [["T恤"], ["运动鞋", "跑步鞋"], ["运动水壶", "双肩包"]],
+    ("sport", "女"): [["T恤"], ["跑步鞋", "运动鞋"], ["瑜伽垫", "运动水壶"]],
+}
+
+
+def template_for(occasion: str | None, gender: str | None) -> list[list[str]]:
+    """The product-type groups of a whole outfit for an occasion and gender (women's when none is said)."""
+    code = "sport" if occasion in ("运动", "户外") else "formal" if occasion in FORMAL_OCCASIONS else "casual"
+    return [list(g) for g in OUTFIT_TEMPLATES[(code, "男" if gender == "男" else "女")]]
+
+
 #: (item id, score in [0, 1], reason) candidates for one product type.
 Candidates = list[tuple[str, float, str]]
 

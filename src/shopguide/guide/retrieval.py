@@ -71,6 +71,9 @@ class Retriever:
               exclude: Iterable[str] = (), in_stock: bool = True) -> np.ndarray:  # fmt: skip
         known = {k: slots.get(k) for k in ("product_type", "category") if slots.get(k)}
         known = {k: v for k, v in known.items() if self.kg.has_category(v)}  # unknown words: text only
+        if len(known) == 2 and not self.kg.select(**known, in_stock=False).any():
+            # "candles, skincare, that kind of thing": a type outside the category named is either, not both
+            known = {"product_type": [*as_list(known["product_type"]), *as_list(known["category"])]}
         return self.kg.select(
             **known, price_min=slots.get("price_min"), price_max=slots.get("price_max"), attributes=attrs,
             exclude_values=negated, exclude_items=[*self.deleted, *exclude], in_stock=in_stock,
@@ -88,6 +91,9 @@ class Retriever:
         """Add what the recipient implies (gender, the baby category) to slots the shopper left open."""
         for key, value in RECIPIENTS.get(str(slots.get("recipient", "")).lower(), {}).items():
             slots.setdefault(key, value)
+        active = set(as_list(slots.get("occasion"))) & {"运动", "户外"}
+        if active and not slots.get("product_type") and not slots.get("category") and self.kg.has_category("运动户外"):
+            slots["category"] = "运动户外"  # "他平时爱运动 跑步爬山啥的": gifts for an active person
         young = set(as_list(slots.get("age_group"))) & {"婴儿", "儿童"}
         if young and not slots.get("product_type") and self.kg.has_category("母婴"):
             slots.setdefault("category", "母婴")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from shopguide.guide import answers as A
 from shopguide.guide.faq import FaqHit
+from shopguide.guide.service_cues import BOT_QUESTION, CASE_WAIT, LATE_HOUR, REGION_ONLY, WRONG_SENT, pinned_faq
 from shopguide.guide.types import Intent, Understanding
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ PEOPLE_HOURS = re.compile(
 _GOODBYE = re.compile(r"拜拜|再见|回见|先这样|下次|\bbye\b|\bgoodbye\b|\bsee you\b|\bcya\b|\bthat'?s all\b")
 #: Closing a topic without a new request ("我先看看", "我再琢磨琢磨", "let me think about it").
 LATER = re.compile(
-    r"先看看|随便看看|再看看|再想想|再琢磨|琢磨琢磨|考虑(?:一下|考虑)|回头再|等等再说|再说吧|先这样|"
+    r"先看看|随便看看|再看看|再想想|再琢磨|琢磨琢磨|考虑(?:一下|考虑)|回头再|等等再说|再说吧|先这样|不买了|先不买|不要了吧|"
     r"\b(?:i'?ll|let me|i will|i need to|gonna) (?:think|have a think|look around|sleep on it|check)|\bjust browsing\b|"
     r"\bmaybe later\b|\bnot now\b"
 )
@@ -89,6 +90,8 @@ def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> 
     from shopguide.guide.dialogue import Outcome
 
     text = u.normalized or u.text.lower()
+    if BOT_QUESTION.search(text):
+        return Outcome("chitchat", A.say("bot", lang), new_list=False)
     if u.intent == Intent.GREETING and _GOODBYE.search(text):
         return Outcome("greeting", A.say("goodbye", lang), new_list=False)
     closing = ACK.match(text.strip()) or LATER.search(text)  # "好的" / "ok 我先看看" / "let me think about it"
@@ -108,7 +111,8 @@ def human(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outco
     from shopguide.guide.dialogue import Outcome
 
     text = u.normalized or u.text.lower()
-    hours = dm.faq.get("service_hours") if dm.faq is not None and PEOPLE_HOURS.search(text) else None
+    asks_hours = PEOPLE_HOURS.search(text) or LATE_HOUR.search(text)
+    hours = dm.faq.get("service_hours") if dm.faq is not None and asks_hours else None
     if hours is not None:  # "你们几点有人": when people are there, not a person now
         return faq_outcome(dm, s, u, lang, FaqHit(hours, 1.0))
     if HOURS.search(text) and dm.faq is not None:  # "人工几点上班": about the people's hours, not for them now
@@ -164,6 +168,7 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
         and CHEAPER.search(text)
         and not _COUPON.search(text)
         and not bargain
+        and not pinned_faq(u.normalized or text)
     ):
         u.slots["sort"] = "cheaper"  # "有便宜点的吗" while browsing: a refinement, not a coupon question
         return find(dm, s, u, lang, Intent.REFINE)
@@ -171,6 +176,15 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
     haggling = dm.faq.get("bargaining") if dm.faq and bargain and intent == Intent.PRICE_DISCOUNT else None
     if haggling is not None:
         hit = FaqHit(haggling, 1.0)  # "能便宜点不 我买两件": prices are fixed (the coupons are the answer)
+    pinned = pinned_faq(u.normalized or text)
+    if pinned is not None and pinned.intent == intent and dm.faq is not None and haggling is None:
+        entry = dm.faq.get(pinned.entry)
+        if entry is not None:  # "寄回去的运费谁出", "别家便宜一百", "do new members get anything"
+            out = faq_outcome(dm, s, u, lang, FaqHit(entry, 1.0))
+            ours = s.case.get("reason") or s.last_case_reason
+            if pinned.entry == "return_postage" and ours in ("defect", "wrong_item", "missing_parts"):
+                out.text = A.say("return_postage_ours", lang) + "\n" + out.text
+            return out
     if intent == Intent.USAGE and _CHOOSING.search(u.text.lower()) and u.slots.get("product_type"):
         return find(dm, s, u, lang, Intent.FIND_PRODUCT)  # "干皮用什么面霜": which one to use is a choice
     if intent == Intent.USAGE and hit is not None and u.confidence >= 0.5:
@@ -196,7 +210,8 @@ def _previous_ask(s: Session, u: Understanding) -> str:
     from shopguide.guide.dialogue import FOLLOW_UP
 
     text = (u.normalized or u.text.lower()).strip()
-    if not (FOLLOW_UP.match(text) or re.search(r"呢[?？]?$", text)):
+    place_only = REGION_ONLY.match(text) and not re.search(r"how long|多久|几天", text)
+    if not (FOLLOW_UP.match(text) or re.search(r"呢[?？]?$", text) or place_only):
         return ""
     asked = [t["text"] for t in s.history if t.get("role") == "shopper"]
     return asked[-2] if len(asked) >= 2 else ""
@@ -216,13 +231,15 @@ def is_policy_question(dm: DialogueManager, u: Understanding, text: str) -> bool
     naming no problem ("退货运费谁出") or matching an FAQ entry closely ("有保修吗 坏了咋整")."""
     if not POLICY_QUESTION.search(text):
         return False
-    if not PROBLEM.search(text):
+    if not PROBLEM.search(text) and not WRONG_SENT.search(text):
         return True
     hit = dm.faq.best(u.text, intent=Intent.AFTER_SALES.value) if dm.faq else None
     return hit is not None and hit.score >= 0.75 and hit.entry.id != "faulty_item"
 
 
 def _reason(text: str) -> str:
+    if WRONG_SENT.search(text) and not REASONS[0][1].search(text):
+        return "wrong_item"
     return next((name for name, pattern in REASONS if pattern.search(text)), "after_sales")
 
 
@@ -233,7 +250,13 @@ def after_sales(dm: DialogueManager, s: Session, u: Understanding, lang: str) ->
     text = u.normalized or u.text.lower()
     order_id = u.slots.get("order_id")
     angry = u.sentiment == "angry"
-    if not angry and not order_id and is_policy_question(dm, u, text):
+    if not s.case and not order_id and s.last_ticket and CASE_WAIT.search(text):
+        return Outcome("after_sales", A.say("after_sales_wait", lang, ticket=s.last_ticket), new_list=False)
+    policy = not angry and not order_id and is_policy_question(dm, u, text)
+    if policy and s.case.get("asked") and not pinned_faq(text):
+        hit = dm.faq.best(u.text, intent=Intent.AFTER_SALES.value) if dm.faq else None
+        policy = hit is not None and hit.score >= dm.faq_threshold  # "我周末还等着穿呢" is the case going on
+    if policy:
         return faq(dm, s, u, lang, Intent.AFTER_SALES)  # "退货运费谁出": the policy (an open case stays open)
     case = dict(s.case) or {"reason": _reason(text), "sentiment": u.sentiment}
     if case.get("reason") == "after_sales":
@@ -257,7 +280,8 @@ def handoff_text(out: Outcome, ticket: int | None, s: Session, lang: str) -> str
     reason = out.ticket_reason or "human"
     out.handoff = reason in LIVE or (out.handoff and reason not in dict(REASONS) and reason != "after_sales")
     if reason == "angry":
-        return A.say("after_sales_angry", lang, ticket=ticket)
+        key = "after_sales_angry" if s.case.get("order_id") or out.action != "after_sales" else "after_sales_angry_ask"
+        return A.say(key, lang, ticket=ticket)
     if reason == "repeated_failure":
         return A.say("handoff_failed", lang, ticket=ticket)
     if out.action == "after_sales":

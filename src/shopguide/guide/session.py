@@ -54,6 +54,11 @@ class Session(DialogueState):
     case: dict[str, Any] = Field(
         default_factory=dict, description="An open after-sales case: reason, order id, whether the number was asked."
     )
+    last_action: str | None = Field(
+        default=None, description="What the guide did on the last turn (results, clarify...)."
+    )
+    last_ticket: int | None = Field(default=None, description="The last after-sales or hand-off ticket recorded.")
+    last_case_reason: str | None = Field(default=None, description="Why the last after-sales case was opened.")
     handed_off: bool = Field(default=False, description="A person has been asked to take over this conversation.")
 
 

@@ -179,7 +179,14 @@ def gift(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcom
             s.slots.pop(key, None)
         s.negated = {}
         s.asked = [a for a in s.asked if a != "gift"]
-    if u.slots.get("unknown_product") and not any(u.slots.get(k) for k in ("product_type", "category")):
+    describes = s.last_intent == Intent.GIFT and any(
+        u.slots.get(k) for k in ("price_min", "price_max", "occasion", "style", "age_group")
+    )  # "他上班族 天天穿西装那种 预算1k": the recipient's clothes, not a product asked for
+    if (
+        u.slots.get("unknown_product")
+        and not any(u.slots.get(k) for k in ("product_type", "category"))
+        and not describes
+    ):
         return not_carried(dm, s, u, lang, as_list(u.slots["unknown_product"])[0])
     rejected = _rejected(dm, u, lang)
     merge(s, u)
@@ -188,7 +195,8 @@ def gift(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcom
     dm.retriever.gift_hints(s.slots)
     missing = [k for k, ok in (("recipient", s.slots.get("recipient")),
                                ("budget", s.slots.get("price_max") or s.slots.get("price_min"))) if not ok]  # fmt: skip
-    if missing and "gift" not in s.asked:
+    named = any(s.slots.get(k) for k in ("product_type", "category"))
+    if missing and "gift" not in s.asked and not named:  # "chocolate for my gf": show chocolates, don't quiz
         s.asked.append("gift")
         key = "ask_gift" if len(missing) == 2 else f"ask_gift_{missing[0]}"
         return Outcome("clarify", A.say(key, lang), new_list=False, suggest="gift")

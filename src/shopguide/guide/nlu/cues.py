@@ -143,12 +143,30 @@ def find_references(text: str) -> tuple[list[int | str], list[tuple[int, int]]]:
     return list(dict.fromkeys(ordered)), spans
 
 
+#: Asking which values exist ("what colours DO you have", "有哪些颜色", "都有啥码"): a question, not a search.
+WHICH_VALUES = {
+    "color": re.compile(
+        r"\b(?:what|which) colou?rs\b|\bcolou?rs? (?:do you have|are there|does it come in|available|options)\b|"
+        r"有(?:什么|哪些|啥|几种|几个|哪几种|哪几个)(?:颜色|色)|都有(?:什么|啥|哪些)(?:颜色|色)|几个色|几种颜色"
+    ),
+    "size": re.compile(
+        r"\b(?:what|which) sizes\b|\bsizes? (?:do you have|are there|available)\b|"
+        r"有(?:什么|哪些|啥|几个)(?:尺码|码)|都有(?:什么|啥|哪些)(?:尺码|码)"
+    ),
+}
+#: Asking for one more product next to what is already chosen ("再加个香薰蜡烛", "凑个包邮", "can I add a tie too").
+ADD_ITEM = re.compile(
+    r"再加|加个|加一个|加一[件双瓶盒条个]|再来[个一件双瓶盒条]|再买[个一件双瓶盒条]|顺便买|凑[个一]?(?:单|包邮|满减)|"
+    r"\badd (?:a|an|some|one)\b|\bthrow in\b|\balso (?:get|grab|buy)\b|\bone more\b"
+)
+
+
 # --- negation scope ("不要红色的", "not leather", "除了黑色都行", "粉的算了", "skip Bose", "alcohol-free") ---------
 
 _NEG_ZH = re.compile(
-    r"(不想要|不太喜欢|不喜欢|不需要|不要|不想|不用|不含|不能是|不能有|(?<!是)不是|(?<![特区分性级类识告差个])别要|"
+    r"(不想要|不太喜欢|不喜欢|不需要|(?<!的)不要|的不要(?![\s,，。!！~了哈啊哦呀]|$)|不想|不用|不含|不能是|不能有|(?<!是)不是|(?<![特区分性级类识告差个])别要|"
     r"(?<![特区分性级类识告差个])别(?![的人家处])|除了|除去|排除|讨厌|避开|受够了|(?<![是])非(?!常)|"
-    r"已经有|早就有|早有|已有|都有(?=[^了]))"
+    r"已经有|早就有|早有|已有|都有(?=[^了])|(?<=[他她我])有(?:一)?[条件双个只把台款瓶支盒](?=[^,，。!！?？]{1,8}了)|已经送过|送过(?:的)?|(?:去年|上次|之前|以前)(?:就)?送(?:了|的|过)+)"
     r"(?!太|超过|那么|这么|贵)"
 )
 _NEG_EN = re.compile(
@@ -162,8 +180,9 @@ _NEG_EN = re.compile(
 #: Rejections that FOLLOW what they reject: "粉的算了", "华为的别推了", "奶茶喝腻了", "帐篷他已经有了", "Bose? nah".
 _POST_ZH = re.compile(
     r"(?:的话)?(?:就|还是|也|都)?(?:算了|不要了|别推了|别推荐了|别再推了|不用推了|不考虑|不用了|pass|不行|免了|"
-    r"[喝吃穿用看戴玩]腻了|腻了|有了|已经有了|已有|不适合|不喜欢|不太行|不咋地|踩过雷|踩雷|拉黑|out|"
-    r"(?:太|有点|有些|好|真|也太|显得)(?:俗|土|丑|老气|显老|嫩|花|艳|暗|闷|丑了|low|廉价|扎眼|刺眼|晃眼|跳|骚|夸张|幼稚|死板|沉闷|显黑|显脏|不耐脏)"
+    r"[喝吃穿用看戴玩]腻了|腻了|有了|已经有了|有(?:一堆|一大堆|好多|很多|太多|一柜子)了?|(?:他|她)?不缺|已有|不适合|不喜欢|不太行|不咋地|踩过雷|踩雷|拉黑|out|"
+    r"(?<=的)不要(?=[\s,，。!！~哈啊哦呀]|$)|"
+    r"(?:太|有点|有些|好|真|也太|显得)(?:俗|土|丑|普通|一般|平淡|老气|显老|嫩|花|艳|暗|闷|丑了|low|廉价|扎眼|刺眼|晃眼|跳|骚|夸张|幼稚|死板|沉闷|显黑|显脏|不耐脏)"
     r"(?:了|气)?|显老|显胖|显黑|难看|不好看)"
 )
 _POST_EN = re.compile(

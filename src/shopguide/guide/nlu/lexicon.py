@@ -236,6 +236,18 @@ class Lexicon:
             return key, pairs
         return None
 
+    def _product_inside(
+        self, text: str, i: int, length: int, pairs: tuple[Pair, ...], word_at: dict[int, tuple[int, int]] | None
+    ) -> bool:
+        """Whether a modifier hit at ``text[i:i+length]`` hides the start of a longer product hit after it."""
+        if any(s in PRODUCT_SLOTS for s, _ in pairs):
+            return False
+        for j in range(i + 1, i + length):
+            later = self._at(text, j, word_at)
+            if later and j + len(later[0]) > i + length and any(s in PRODUCT_SLOTS for s, _ in later[1]):
+                return True
+        return False
+
     def match(self, text: str, *, words: bool = True) -> list[Match]:
         """Longest-match hits in normalised ``text``, left to right, non-overlapping; blockers are skipped.
 
@@ -257,6 +269,9 @@ class Lexicon:
                 i += 1
                 continue
             key, pairs = hit
+            if self._product_inside(text, i, len(key), pairs, word_at):
+                i += 1  # "for running shoes": the product word wins over the modifier it overlaps
+                continue
             if pairs:
                 out.append(Match(i, i + len(key), key, pairs))
             i += len(key)

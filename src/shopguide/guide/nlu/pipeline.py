@@ -24,6 +24,7 @@ from shopguide.guide.nlu.normalize import normalize_text
 from shopguide.guide.nlu.rules import RULE_CONFIDENCE
 from shopguide.guide.nlu.sentiment import read_sentiment
 from shopguide.guide.nlu.slots import SlotExtractor
+from shopguide.guide.nlu.spelling import Speller
 from shopguide.guide.nlu.type_matcher import TypeMatcher
 from shopguide.guide.types import Intent, Understanding
 
@@ -69,12 +70,24 @@ _QUESTION = re.compile(
     r"\bis (?:it|this|that)\b|\bdoes\b|\bare (?:they|these|those)\b|\bany good\b"
 )
 _ASKING = re.compile(
-    r"[?？]|[吗么嘛]$|[吗么嘛][\s,，。!！]|[^不]不$|不[\s,，。!！]|有没有|是不是|能不能|会不会|什么|啥|多少|几|怎么样|"
+    r"[?？]|[吗么嘛]$|[吗么嘛][\s,，。!！]|[^不]不$|不[\s,，。!！]|有没有|是不是|能不能|会不会|什么|啥|多少|几|怎么样|还是|([\u4e00-\u9fff])不\1|"
     r"^(?:is|are|does|do|can|will|would|how|what|which)\b|\b(?:is|are|does) (?:it|this|that|they)\b"
 )
+_EITHER = re.compile(r"还是|\bor\b|\bvs\.?\b|\bversus\b|\d+\D{0,12}\b(?:one|ones)\b")
 _COMPARING = re.compile(
-    r"比较|对比|区别|不同|差别|哪个好|哪个更|\bcompare|\bdifference\b|\bvs\.?\b|\bversus\b|\bbetter\b"
+    r"比较|对比|区别|不同|差别|差多少|差在哪|哪个好|哪个更|\bcompare|\bdifference\b|\bvs\.?\b|\bversus\b|\bbetter\b"
 )
+#: A Chinese A-not-A question ("起不起球", "扎不扎人", "会不会缩水").
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1|会不会|是不是|有没有")
+#: Asking for a suggestion ("推荐个面霜", "what hoodies do you recommend"): a recommendation even with a product named.
+_RECOMMENDING = re.compile(
+    r"推荐|建议|挑|选个|适合|什么好|啥好|哪款好|有啥好|好吃|好用|\brecommend|\bsuggest|\bpick\b|\bsuits?\b|"
+    r"\bwhat (?:would|do|should) you\b|\bany good\b|\bideas?\b"
+)
+_BUYING = re.compile(r"买|卖|有没有|\bbuy\b|\bsell\b|\bcarry\b|\bdo you have\b|\bin stock\b|\bget (?:one|a|an|some)\b")
+#: Leaving the choice to the guide ("都可以，你推荐吧", "you pick"): not a choice of one shown.
+_YOU_PICK = re.compile(r"推荐|你(?:来|帮我)?(?:挑|选|定)|\brecommend|\bsuggest|\byou (?:pick|choose|decide)\b")
+_TOTAL = re.compile(r"一共|总共|加起来|合计|总价|整套|\btotal\b|\baltogether\b|\ball in\b|\bin all\b|\bcombined\b")
 _SIMILAR = re.compile(r"类似|相似|差不多的|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
 _WORD = re.compile(r"[a-z][a-z'-]{2,}|[\u4e00-\u9fff]{2,}")
 _STOP = frozenset(
@@ -141,7 +154,14 @@ def _possible(intent: Intent, slots: Mapping[str, Any], context: Mapping[str, An
             and not slots.get("attribute_asked")
             and not _QUESTION.search(text)
             and not _SIMILAR.search(text)
+            and not _YOU_PICK.search(text)
         )
+    if intent is Intent.COMPARE and not context and PRODUCT_SLOTS & slots.keys() and not slots.get("reference"):
+        alternatives = any(
+            isinstance(slots.get(k), list) for k in (*PRODUCT_SLOTS, "material", "color", "style", "size")
+        )
+        if not alternatives and not _COMPARING.search(text) and not _EITHER.search(text):
+            return False  # "I want a pillow for my neck, which one is good?": nothing shown to compare yet
     if intent is Intent.ASK_ATTRIBUTE:
         new_product = any(slots.get(k) and slots.get(k) != context.get(k) for k in PRODUCT_SLOTS)
         return not new_product or bool(slots.get("attribute_asked")) or bool(_QUESTION.search(text))
@@ -180,6 +200,16 @@ class NLU:
         self.type_matcher = TypeMatcher(self.lexicon.type_names()) if semantic_types else None
         self._catalog_words = {w.lower() for w in catalog_words}
         self._known: set[str] | None = None
+        self._speller: Speller | None = None
+
+    @property
+    def speller(self) -> Speller:
+        """Corrects typos of the lexicon's English words in words the NLU does not know ("yelow")."""
+        if self._speller is None:
+            catalog = [w for w in self.lexicon.surfaces()
+                       if any(slot not in ("unknown_brand", "unknown_product") for slot, _ in self.lexicon.lookup(w))]  # fmt: skip
+            self._speller = Speller(catalog, self.known_words())
+        return self._speller
 
     def warm(self) -> NLU:
         """Load everything the first message would otherwise load (segmenter, encoder, type names, vocabulary),
@@ -235,6 +265,8 @@ class NLU:
         """Read one message. ``context_slots``: the slots of the conversation so far (enables REFINE)."""
         normalized = normalize_text(text)
         lang = lang or detect_language(text)
+        if re.search(r"[a-z]{4}", normalized):
+            normalized = self.speller.correct(normalized)
         reading = self.extractor.extract(normalized, normalized=True)
         intent, confidence, scores = self.classifier.predict(text, lang, normalized=normalized, reading=reading)
         slots, negated = dict(reading.slots), dict(reading.negated)
@@ -260,6 +292,17 @@ class NLU:
             and (context or slots.get("reference"))
         ):
             intent, confidence = Intent.ASK_ATTRIBUTE, max(confidence, scores.get(Intent.ASK_ATTRIBUTE.value, 0.0))
+        values_asked = [k for k, pattern in cues.WHICH_VALUES.items() if pattern.search(normalized)]
+        if intent not in SERVICE and values_asked and context and _same_product(slots, context):
+            # "what colours DO you have" about the products in focus: a question about their colours
+            intent, confidence = Intent.ASK_ATTRIBUTE, max(confidence, scores.get(Intent.ASK_ATTRIBUTE.value, 0.0))
+            slots["attribute_asked"] = values_asked[0]
+        if intent is Intent.AFTER_SALES and context and slots.get("attribute_asked") and _A_NOT_A.search(normalized):
+            # "第一件起不起球" about a shown item is a question about it, not a complaint that it pilled
+            intent, confidence = (
+                Intent.ASK_ATTRIBUTE,
+                max(scores.get(Intent.ASK_ATTRIBUTE.value, 0.0), 1.0 - confidence),
+            )
         refs = slots.get("reference") or []
         narrows = (FILTER_SLOTS - {"sort"}) & slots.keys() or any(negated.values()) or PRODUCT_SLOTS & slots.keys()
         if intent in (Intent.REFINE, Intent.FIND_PRODUCT) and refs and context and not narrows:
@@ -271,6 +314,17 @@ class NLU:
         shopping_words = any(slots.get(k) for k in FILTER_SLOTS | PRODUCT_SLOTS | {"unknown_product"}) or any(
             negated.values()
         )
+        rejects = any(negated.values()) and bool(context.get("product_type") or context.get("category"))
+        if intent is Intent.AFTER_SALES and rejects and not slots.get("order_id"):
+            # "Aurevia的不要 去年买过一件洗两次就起球了": a past bad experience as the reason for ruling a brand out
+            intent, confidence = Intent.REFINE, max(scores.get(Intent.REFINE.value, 0.0), 1.0 - confidence)
+        if intent in SERVICE and PRODUCT_SLOTS & slots.keys() and cues.ADD_ITEM.search(normalized):
+            # "再加个香薰蜡烛 凑个包邮" / "can i add a tie too": one more product, not an order change
+            intent, confidence = Intent.FIND_PRODUCT, max(confidence, scores.get(Intent.FIND_PRODUCT.value, 0.0))
+        buying = slots.get("unknown_product") and _BUYING.search(normalized)
+        if intent in SERVICE and intent not in (Intent.AFTER_SALES, Intent.ORDER_STATUS) and buying:
+            # "can I buy a gift card here?": whether the shop sells something, which it does not
+            intent, confidence = Intent.FIND_PRODUCT, max(confidence, scores.get(Intent.FIND_PRODUCT.value, 0.0))
         if intent in SERVICE and shopping_words and confidence < UNSURE_SERVICE and not slots.get("order_id"):
             shop = max(_SHOP | {Intent.ASK_ATTRIBUTE}, key=lambda i: scores.get(i.value, 0.0))
             intent, confidence = shop, scores.get(shop.value, 0.0)  # names products, unsure it is a service question
@@ -287,12 +341,20 @@ class NLU:
                 slots["reference"] = [cues.CHEAPEST if slots["sort"] == "cheaper" else cues.PRICIEST]
         if not _possible(intent, slots, context, normalized) and confidence < RULE_CONFIDENCE:
             ranked = sorted(scores, key=lambda k: -scores[k])
-            if PRODUCT_SLOTS & slots.keys():  # it names a product: the likeliest way of asking for one
+            if shopping_words:  # it names a product or a colour...: the likeliest way of asking for one
                 ranked = [k for k in ranked if Intent(k) in SEARCH_INTENTS] + [
                     k for k in ranked if Intent(k) not in SEARCH_INTENTS
                 ]
             best = next((Intent(k) for k in ranked if _possible(Intent(k), slots, context, normalized)), intent)
             intent, confidence = best, scores.get(best.value, confidence)
+        plain = not slots.get("sort") and not _SIMILAR.search(normalized) and not _RECOMMENDING.search(normalized)
+        if intent is Intent.RECOMMEND and named and plain:
+            intent = Intent.FIND_PRODUCT  # "平板电脑都有哪些": it names the product (recommending is for vague asks)
+        groups = sum(
+            len(slots[k]) if isinstance(slots.get(k), list) else 1 for k in ("product_type", "category") if slots.get(k)
+        )
+        if intent in (Intent.FIND_PRODUCT, Intent.RECOMMEND) and groups >= 2 and _TOTAL.search(normalized):
+            intent = Intent.OUTFIT  # "a down jacket + scarf + ankle boots, 2500 total": a set within one budget
         search_mass = min(1.0, sum(scores.get(i.value, 0.0) for i in SEARCH_INTENTS))
         refines = bool(negated) or bool(FILTER_SLOTS & slots.keys())
         if intent is Intent.REFINE and not context:
@@ -306,8 +368,8 @@ class NLU:
             asked = self.extractor.infer_asked(reading)
             if asked:
                 slots["attribute_asked"] = asked[0] if len(asked) == 1 else asked
-        if intent in SILENT:
-            slots, negated = {}, {}
+        if intent in SILENT:  # an order number stays: "#77812093 there" answers "what is your order number?"
+            slots, negated = ({"order_id": slots["order_id"]} if "order_id" in slots else {}), {}
         elif intent in SERVICE:
             slots = {k: v for k, v in slots.items() if k in SERVICE[intent]}
         if "order_id" in slots and intent in _SHOP | {Intent.ASK_ATTRIBUTE, Intent.COMPARE, Intent.ACCEPT}:

@@ -51,17 +51,26 @@ _AROUND = [
 ]
 _MAX = [
     re.compile(
-        r"(?<!不)(?:under|below|less than|lower than|cheaper than|no more than|not more than|not over|nothing over|"
+        r"(?<!不)(?<!不能)(?<!别)(?:under|below|less than|lower than|cheaper than|no more than|not more than|not over|nothing over|"
         r"no higher than|at most|max(?:imum)?|up to|within|budget(?:\s+(?:is|of))?|budget's|my budget is|"
         r"不超过|不高于|不要超过|别超过|不能超过|低于|少于|小于|不到|最多|最高|控制在|预算(?:在|是|为|只有)?)\s*"
         + _AMT_END
     ),
     re.compile(_AMT + r"\s*(?:以内|以下|之内|内|封顶|or less|or under|and under|max|tops)"),
 ]
+#: A cap said loosely ("under 300 or so", "500以内左右"): the cap with the same give as "around", no floor.
+_SOFT_MAX = [
+    re.compile(
+        r"(?:under|below|less than|no more than|not more than|up to|within|max(?:imum)?|不超过|别超过|不要超过)\s*"
+        + _AMT
+        + r"\s*(?:or so|ish|-ish|左右|上下)"
+    ),
+    re.compile(_AMT + r"\s*(?:以内|以下|之内)\s*(?:左右|上下)"),
+]
 _MIN = [
     re.compile(
-        r"(?<!不)(?:over|above|more than|at least|min(?:imum)?|starting (?:at|from)|不低于|不少于|高于|大于|超过|至少|最少|最低)\s*"
-        + _AMT_END
+        r"(?<![不别])(?:over|above|more than|at least|min(?:imum)?|starting (?:at|from)|不低于|不少于|不能低于|不能少于|别低于|"
+        r"起码|高于|大于|超过|至少|最少|最低)\s*" + _AMT_END
     ),
     re.compile(_AMT + r"\s*(?:以上|起|\+|or more|and up|and above|plus)"),
 ]
@@ -138,7 +147,13 @@ def extract_price(text: str) -> PriceRange:
     """The price range a normalised message asks for (see the module docstring)."""
     out = PriceRange()
     _colloquial(text, out)
-    for kind, patterns in (("range", _RANGE), ("around", _AROUND), ("max", _MAX), ("min", _MIN)):
+    for kind, patterns in (
+        ("range", _RANGE),
+        ("soft_max", _SOFT_MAX),
+        ("around", _AROUND),
+        ("max", _MAX),
+        ("min", _MIN),
+    ):
         for pattern in patterns:
             for m in pattern.finditer(text):
                 if not _free(out.spans, m.start(), m.end()):
@@ -149,6 +164,8 @@ def extract_price(text: str) -> PriceRange:
                 if kind == "range":
                     low, high = sorted(values[:2])
                     out.min, out.max = low, high
+                elif kind == "soft_max":  # "under 300 or so": a cap with some give, no floor
+                    out.max = round(values[0] * (1 + AROUND), 2)
                 elif kind == "around":
                     out.min, out.max = round(values[0] * (1 - AROUND), 2), round(values[0] * (1 + AROUND), 2)
                 elif kind == "max":

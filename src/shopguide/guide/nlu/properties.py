@@ -91,6 +91,21 @@ PROPERTIES: tuple[Property, ...] = (
         "washing",
     ),
     _p(
+        "durability",
+        r"掉毛|起球|掉色|褪色|缩水|变形|\bshed(?:s|ding)?\b|\bpill(?:s|ing)?\b|\bfade(?:s)?\b|\bshrink(?:s)?\b|"
+        r"\blose (?:its )?shape\b",
+        r"不掉毛|不起球|抗起球|不掉色|不褪色|防缩|不缩水|不变形|pilling|shed|fade|shrink",
+        "掉毛起球、缩水褪色情况",
+        "shedding, pilling, shrinking or fading",
+    ),
+    _p(
+        "itchy",
+        r"扎不扎|扎人|刺挠|痒不痒|会痒|\bitchy\b|\bitch\b|\bscratchy\b",
+        r"不扎|亲肤|柔软|顺滑|soft|non-itch|itch-free",
+        "是否扎人（亲肤程度）",
+        "whether it itches",
+    ),
+    _p(
         "breathable", r"透气|闷不闷|闷脚|\bbreathable\b|\bbreathe\b", r"透气|不闷|breathable", "透气性", "breathability"
     ),
     _p("warmth", r"保暖|暖和|暖不暖|冷不冷|抗寒|\bwarm\b|\bwarmth\b", r"保暖|暖和|抗寒|warm", "保暖性", "warmth"),

@@ -16,7 +16,10 @@ RULE_CONFIDENCE = 0.95
 _GREET_ZH = r"(你好|您好|在吗|在不在|哈喽|哈罗|嗨|早上好|中午好|晚上好|下午好|早安|有人吗|hello|hi)"
 _THANKS_ZH = r"(谢谢|多谢|感谢|谢啦|谢了|蟹蟹|非常感谢|太感谢了|万分感谢|十分感谢)"
 _GREET_EN = r"(hi|hello|hey|heya|hiya|howdy|yo|greetings|good (morning|afternoon|evening)|morning|evening)"
-_THANKS_EN = r"(thanks|thank you|thank u|thx|ty|tysm|cheers|many thanks|much appreciated|appreciate it)"
+_THANKS_EN = (
+    r"(thanks|thank you|thank u|thx|ty|tysm|cheers|many thanks|much appreciated|appreciate it|merci|gracias|danke|"
+    r"salamat|arigato|obrigado|obrigada|grazie|xie ?xie|ta)"
+)
 
 RULES: tuple[tuple[str, re.Pattern[str], Intent], ...] = (
     ("zh", re.compile(r"转人工|人工客服|找人工|接人工|要人工|转接人工|人工服务|真人客服|转接客服|找客服|联系客服"), Intent.HUMAN),

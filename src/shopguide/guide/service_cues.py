@@ -1,0 +1,113 @@
+"""Cues that route a message to a service answer whatever the intent model guessed.
+
+Each cue is a wording specific enough to decide on its own, found where the model was unsure or wrong on
+conversations written by others: who pays to send an item back, another shop's lower price, what new shoppers
+get (pinned FAQ entries); "are you a bot?"; a problem reported about something received ("my blanket came with
+a stain", "我拍的37码 寄来个39的"); waiting for the after-sales team; a bare region after a delivery question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shopguide.guide.types import Intent
+
+
+@dataclass(frozen=True)
+class PinnedFaq:
+    """An FAQ entry a wording always asks for, and the intent that entry answers."""
+
+    entry: str
+    intent: Intent
+    pattern: re.Pattern[str]
+
+
+PINNED_FAQ: tuple[PinnedFaq, ...] = (
+    PinnedFaq(
+        "return_postage",
+        Intent.AFTER_SALES,
+        re.compile(
+            r"(?:寄|退|发|送)(?:回|还)(?:去|来|给你们)?的?(?:运费|邮费|快递费)|(?:运费|邮费|快递费).{0,8}(?:寄回|退回|寄还)|"
+            r"(?:寄回|退回|寄还).{0,10}(?:谁出|谁付|谁承担|要钱|收费|自己出|我出)|退货.{0,4}(?:运费|邮费|快递费)|运费险|"
+            r"\b(?:pay|cover|charge|cost)\b.{0,30}\b(?:send|ship|post|mail)(?:ing)?\b.{0,20}\bback\b|"
+            r"\b(?:send|ship|post|mail)(?:ing)?\b.{0,20}\bback\b.{0,20}\b(?:free|pay|cost|charge|who covers)\b|"
+            r"\breturn (?:shipping|postage|label)\b"
+        ),
+    ),
+    PinnedFaq(
+        "price_protection",
+        Intent.PRICE_DISCOUNT,
+        re.compile(
+            r"(?:别家|别的店|别人家|其他店|其它店|其他家|别的地方|淘宝|京东|拼多多|某东|某宝|某猫|某多多|狗东|天猫|外面|隔壁|官网|直播间)"
+            r".{0,10}"
+            r"(?:便宜|更低|低|价格|卖)|比价|保价|价保|退差价|补差价|"
+            r"\b(?:cheaper|lower|less)\b.{0,25}\b(?:elsewhere|other (?:shops?|stores?|sites?|websites?)|another "
+            r"(?:shop|store|site|website)|on (?:amazon|taobao|jd|tmall|pinduoduo))\b|\bprice[- ]?match|"
+            r"\b(?:jd|taobao|tmall|amazon|pinduoduo|another shop|other shops?|another store|other stores?)\b.{0,40}"
+            r"\b(?:less|cheaper|lower)\b|\bmatch (?:it|that|the price|their price|that price)\b|"
+            r"\bprice protection\b"
+        ),
+    ),
+    PinnedFaq(
+        "coupons",
+        Intent.PRICE_DISCOUNT,
+        re.compile(
+            r"新人(?:券|优惠|有|红包|福利|礼|专享|价)|新用户|新会员|新客|首单|"
+            r"\bnew (?:members?|customers?|shoppers?|users?|accounts?|sign[- ]?ups?)\b|\bfirst (?:order|purchase)\b"
+        ),
+    ),
+)
+
+#: "Are you a bot or a person?" (small talk about the guide, not a request for a person).
+BOT_QUESTION = re.compile(
+    r"(?:你|您)(?:是|是不是)(?:真人|机器人|人工|ai|人)(?:还是|吗|么|嘛|啊|\?|？|$)|(?:真人|机器人)还是(?:真人|机器人|人)|"
+    r"是不是机器人|是机器人吗|是真人吗|\b(?:are|r) (?:you|u) (?:a |an )?(?:bot|robot|ai|real person|human|person|real)\b|"
+    r"\bis this (?:a |an )?(?:bot|robot|real person|human|ai)\b|\bam i (?:talking|chatting) (?:to|with) a (?:bot|robot|person|human)\b"
+)
+#: Reporting what arrived ("my ... came", "我拍的 ... 寄来个", "ordered X and got Y"), as opposed to shopping.
+REPORT = re.compile(
+    r"\bmy\b|\bi (?:got|received|bought|ordered)\b|\b(?:came|arrived|showed up|delivered)\b|\bordered\b.{0,40}"
+    r"\b(?:got|received|came|sent)\b|收到|到手|到货|我买的|我拍的|刚买的|买的|拍的|寄来|发来|寄过来|发过来"
+)
+#: A wrong item or size sent ("拍的37码 寄来个39的", "ordered a navy tie and got a pink mug").
+WRONG_SENT = re.compile(
+    r"(?:拍|买|订|下单)的.{0,15}(?:寄|发|送)(?:来|过来|到)(?:了)?(?:个|一个|一[双件条只台支瓶盒]|[双件条只台支瓶盒]|的|是)|(?:寄|发)(?:来|过来)(?:的)?(?:是|成)|"
+    r"收到的(?:是|却是|居然是|竟然是)|\bordered\b.{0,40}\b(?:got|received|came|sent me)\b|"
+    r"\bsent (?:me )?(?:the |a )?wrong\b|\b(?:got|received) (?:the |a )?wrong\b|\binstead of\b"
+)
+#: Waiting for the after-sales team ("how long till someone gets back to me", "多久有人联系我").
+CASE_WAIT = re.compile(
+    r"(?:多久|多长时间|什么时候|啥时候|几时|几天).{0,8}(?:联系|回复|处理|回我|给我回|有结果|有人)|"
+    r"\bhow (?:long|soon)\b.{0,30}\b(?:get back|contact|hear|reply|respond|call|sort|fix|process)|"
+    r"\bwhen (?:will|would|do|does)\b.{0,30}\b(?:get back|contact|hear|reply|respond|call)"
+)
+#: A late hour in a question about whether anyone is there ("its 11pm is anyone even there", "这么晚还有人吗").
+LATE_HOUR = re.compile(
+    r"(?:\b\d{1,2}\s*(?:pm|am)\b|\blate\b|\bmidnight\b|\bnight\b|深夜|半夜|这么晚|大晚上|凌晨|晚上\d{1,2}点).{0,40}"
+    r"(?:\bany(?:one|body)\b|\bsomeone\b|\bhumans?\b|有人|人在|客服)|"
+    r"(?:\bany(?:one|body)\b|有人|人在|客服).{0,40}(?:\b\d{1,2}\s*(?:pm|am)\b|\blate\b|\bmidnight\b|这么晚|半夜|凌晨)"
+)
+#: Saying whether the order has shipped ("还没发货呢", "it already shipped", "那要是已经发了").
+SHIP_STATE = re.compile(
+    r"还没发|没发货|未发货|已经发了|已发货|发货了|发出去了|已经寄|\b(?:not|hasn'?t|has not|haven'?t|didn'?t) "
+    r"(?:been )?(?:shipped|sent|dispatched)\b|\balready (?:shipped|sent|dispatched|on its way)\b"
+)
+#: Replacing one piece of a set ("swap the shoes for brown ones", "鞋换成棕色的").
+SWAP = re.compile(r"\bswap\b|\bswitch\b|\breplace\b|\binstead\b|\bchange the\b|换成|换个|换双|换条|换件|换一")
+#: A message that is only a place (and "and ... again"), read as a follow-up of a delivery question.
+_PLACE = (
+    r"(?:hong ?kong|hk|macao|macau|taiwan|singapore|japan|korea|usa|us|uk|canada|australia|overseas|abroad|"
+    r"xinjiang|tibet|xizang|inner mongolia|qinghai|ningxia|gansu|hainan|beijing|shanghai|guangzhou|shenzhen|"
+    r"chengdu|hangzhou|harbin|[a-z]+ province|香港|澳门|台湾|新加坡|日本|韩国|美国|英国|加拿大|澳洲|海外|国外|新疆|西藏|"
+    r"内蒙古?|青海|宁夏|甘肃|海南|北京|上海|广州|深圳|成都|杭州|哈尔滨|[\u4e00-\u9fff]{2,3}(?:省|市))"
+)
+REGION_ONLY = re.compile(
+    rf"^(?:and |what about |how about |also |or |那|那么|还有)?(?:to |for |in )?{_PLACE}(?:呢|的话呢|的话|呀|啊)?"
+    rf"(?: again| then| too)?[?？!.。\s]*$|^(?:and |so )?how long (?:to|for) {_PLACE}(?: again| then)?[?？.\s]*$"
+)
+
+
+def pinned_faq(text: str) -> PinnedFaq | None:
+    """The FAQ entry a normalised message's wording always asks for, or None."""
+    return next((p for p in PINNED_FAQ if p.pattern.search(text)), None)
