@@ -200,3 +200,13 @@ def test_shipped_or_not_after_an_order_change_answer(client: TestClient) -> None
     say(client, "rs-16", "下错单了 能取消吗", lang="zh")
     reply = say(client, "rs-16", "还没发货的", lang="zh")
     assert reply["understood"]["intent"] == "order_change" and reply["action"] == "faq"
+
+
+def test_a_colour_asked_for_that_exists_only_above_the_budget(client: TestClient) -> None:
+    say(client, "rs-17", "羽绒服 一千以内", lang="zh")
+    reply = say(client, "rs-17", "有黑色的吗", lang="zh")
+    assert reply["action"] == "no_results" and "没有找到" in reply["reply"]  # said plainly: none within budget
+    black = [c for c in reply["cards"] if c["title"].endswith("黑色")]
+    assert black and reply["cards"][: len(black)] == black and all(c["price"] > 1000 for c in black)
+    assert "不在预算内" in reply["reply"]  # labelled, and followed by the closest within the budget
+    assert all(c["price"] <= 1000 for c in reply["cards"][len(black) :])

@@ -118,10 +118,12 @@ def budget_text(slots: Mapping[str, Any], lang: str) -> str:
     return ""
 
 
-def listing(kg: KnowledgeGraph, item_ids: Iterable[str], lang: str, reasons: Mapping[str, str] | None = None) -> str:
-    """Numbered lines: 1. 「title」 ¥189 (— reason)."""
+def listing(
+    kg: KnowledgeGraph, item_ids: Iterable[str], lang: str, reasons: Mapping[str, str] | None = None, start: int = 1
+) -> str:
+    """Numbered lines: 1. 「title」 ¥189 (— reason); ``start``: the first number (a list continued)."""
     lines = []
-    for k, item_id in enumerate(item_ids, 1):
+    for k, item_id in enumerate(item_ids, start):
         meta = kg.item(item_id)
         if meta is None:
             continue
@@ -152,6 +154,21 @@ def closest(kg: KnowledgeGraph, item_ids: Sequence[str], relaxed: Sequence[str],
     dropped = pick(lang, "、", ", ").join(field_label(r, lang) for r in relaxed)
     head = pick(lang, f"这几款最接近（{dropped}不同）：", f"These come closest (in a different {dropped}):")
     return head + "\n" + listing(kg, item_ids, lang)
+
+
+def kept_over_budget(
+    kg: KnowledgeGraph, kept: Sequence[str], others: Sequence[str], relaxed: Sequence[str], lang: str
+) -> str:
+    """What was asked for, above the budget, then (numbered on) the closest within it in another attribute."""
+    text = pick(lang, "这几款符合要求，但不在预算内：", "These match, but are outside your budget:")
+    text += "\n" + listing(kg, kept, lang)
+    if others:
+        dropped = pick(lang, "、", ", ").join(field_label(r, lang) for r in relaxed)
+        text += "\n" + pick(
+            lang, f"预算内最接近的（{dropped}不同）：", f"Within your budget, the closest (in a different {dropped}):"
+        )
+        text += "\n" + listing(kg, others, lang, start=len(kept) + 1)
+    return text
 
 
 def nearest(kg: KnowledgeGraph, item_ids: Sequence[str], lang: str) -> str:

@@ -9,6 +9,7 @@ the middle of a search keeps the search where it was and says so, instead of jum
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from shopguide.guide import answers as A
@@ -142,24 +143,39 @@ def find(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: I
                                 exclude=exclude, lang=lang, keep=asked_now)  # fmt: skip
     what = A.describe(dm.kg, s.slots, s.negated, lang)
     if not found.ids:
-        return no_results(dm, s, what, lang)
+        return no_results(dm, s, what, lang, keep=asked_now)
     text = A.results(dm.kg, found.ids, what, lang, relaxed=found.relaxed, note=note)
     return Outcome("results", text, found.ids, found.reasons)
 
 
-def no_results(dm: DialogueManager, s: Session, what: str, lang: str) -> Outcome:
+def no_results(dm: DialogueManager, s: Session, what: str, lang: str, keep: Sequence[str] = ()) -> Outcome:
     """Nothing fits: say so, then the closest items there are, labelled as such: the softer attributes relaxed
-    first ("none in black; these are the closest, in other colours"), the budget only when that is not enough."""
+    first ("none in black; these are the closest, in other colours"), the budget only when that is not enough.
+    An attribute the shopper has just asked for (``keep``, e.g. "有黑色的吗" under an earlier budget) is kept and
+    the budget relaxed first: "none in black within 1000; these black ones come closest to your budget"."""
     from shopguide.guide.dialogue import Outcome
 
     text = A.say("no_results", lang, what=what)
     if dm.retriever.any_match(s.slots, s.negated, in_stock=False):
         text = A.say("sold_out", lang, what=what)  # the catalog has it; none is in stock
+    lo, hi = s.slots.get("price_min"), s.slots.get("price_max")
+    asked = [k for k in keep if k not in ("price_min", "price_max")]
+    if asked and len(asked) == len(keep) and (lo is not None or hi is not None):
+        open_budget = {k: v for k, v in s.slots.items() if k not in ("price_min", "price_max")}
+        sort = "cheaper" if hi is not None else "more_expensive"
+        kept = dm.retriever.search(open_budget, s.negated, s.user_id, n=dm.n_cards, sort=sort, lang=lang, keep=asked)
+        if kept.ids and not kept.relaxed:  # the asked-for colour above the budget, then others within it
+            room = dm.n_cards - min(len(kept.ids), dm.n_cards // 2)
+            kept_ids = kept.ids[: dm.n_cards - room] if room < dm.n_cards else kept.ids
+            other = dm.retriever.search(s.slots, s.negated, s.user_id, n=room, lang=lang, exclude=kept_ids)
+            others = [i for i in other.ids if i not in kept_ids] if other.relaxed else []
+            ids = [*kept_ids, *others]
+            text += "\n" + A.kept_over_budget(dm.kg, kept_ids, others, other.relaxed, lang)
+            return Outcome("no_results", text, ids, {**other.reasons, **kept.reasons})
     near = dm.retriever.search(s.slots, s.negated, s.user_id, n=dm.n_cards, lang=lang)
     if near.ids and near.relaxed:
         text += "\n" + A.closest(dm.kg, near.ids, near.relaxed, lang)
         return Outcome("no_results", text, near.ids, near.reasons)
-    lo, hi = s.slots.get("price_min"), s.slots.get("price_max")
     if lo is None and hi is None:
         return Outcome("no_results", text, new_list=False)
     open_budget = {k: v for k, v in s.slots.items() if k not in ("price_min", "price_max")}
