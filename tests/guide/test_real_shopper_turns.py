@@ -210,3 +210,19 @@ def test_a_colour_asked_for_that_exists_only_above_the_budget(client: TestClient
     assert black and reply["cards"][: len(black)] == black and all(c["price"] > 1000 for c in black)
     assert "不在预算内" in reply["reply"]  # labelled, and followed by the closest within the budget
     assert all(c["price"] <= 1000 for c in reply["cards"][len(black) :])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the lamp came without its bulb, and do you have desk lamps?", "充电宝鼓包了 吓人 另外有耳机吗",
+     "refund still hasn't arrived after a week"],
+)  # fmt: skip
+def test_more_problems_open_a_case(client: TestClient, text: str) -> None:
+    reply = say(client, f"rs-18-{hash(text)}", text)
+    assert reply["understood"]["intent"] == "after_sales" and reply["action"] in ("after_sales", "handoff")
+
+
+def test_the_order_number_after_an_order_look_up_stays_an_order_look_up(client: TestClient) -> None:
+    say(client, "rs-20", "where is my parcel", lang="en")
+    reply = say(client, "rs-20", "order 5512039988", lang="en")
+    assert reply["understood"]["intent"] == "order_status"

@@ -335,14 +335,22 @@ class DialogueManager:
             return Intent.CHITCHAT  # "你是真人还是机器人": about the guide, not a request for a person
         first = ALSO.split(text, maxsplit=1)[0]
         reported = service.PROBLEM.search(first) and cues.REPORT.search(first)
-        if intent not in SERVICE_INTENTS and (reported or cues.WRONG_SENT.search(first)):
+        rejecting = any(u.negated.values()) and bool(s.slots.get("product_type") or s.slots.get("category"))
+        if intent not in SERVICE_INTENTS and not rejecting and (reported or cues.WRONG_SENT.search(first)):
             return Intent.AFTER_SALES  # "my blanket came with a stain. also ..." / "拍的37码 寄来个39的"
         pinned = cues.pinned_faq(text)
         if pinned is not None and intent != pinned.intent:
             sure_elsewhere = intent in SERVICE_INTENTS and intent != Intent.SHIPPING and u.confidence >= 0.9
             if not sure_elsewhere and not (pinned.intent == Intent.PRICE_DISCOUNT and intent == Intent.AFTER_SALES):
                 return pinned.intent  # "寄回去的运费谁出" (not the shipping fee), "别家便宜一百" (not a search)
-        if u.slots.get("order_id") and s.handed_off and not s.case and intent in CASE_REPLIES | {Intent.GREETING}:
+        after_case = s.last_case_reason not in (None, "order_status", "payment_problem", "human", "unanswered")
+        if (
+            u.slots.get("order_id")
+            and s.handed_off
+            and after_case
+            and not s.case
+            and intent in CASE_REPLIES | {Intent.GREETING}
+        ):
             return Intent.AFTER_SALES  # the order number for the colleague the shopper was passed to
         if s.last_ticket and not s.case and cues.CASE_WAIT.search(text) and intent in CASE_REPLIES | {Intent.HUMAN}:
             return Intent.AFTER_SALES  # "how long till someone gets back to me" about the case just recorded

@@ -23,11 +23,14 @@ if TYPE_CHECKING:
 
 #: A problem with something bought (as opposed to a question about the policy).
 PROBLEM = re.compile(
-    r"坏|碎|破|裂|漏|瑕疵|质量(?:太|很|真|好)?差|质量有问题|起球|掉色|褪色|开线|脱胶|变形|划痕|污渍|异味|发霉|过期|"
+    r"坏|碎|破|裂|漏|瑕疵|质量(?:太|很|真|好)?差|质量有问题|起球|掉色|褪色|开线|脱胶|变形|划痕|污渍|异味|发霉|过期|鼓包|冒烟|烧焦|"
+    r"没到账|还没退|没收到退款|退款.{0,6}没(?:到|收到)|"
     r"少发|漏发|少了|缺了|缺少|没有配件|少个|发错|错发|不是我买的|货不对版|不一样|假货|用不了|不能用|没反应|充不进|"
     r"我要退|给我退|要退款|退钱|申请退款|我要换|给我换|投诉|差评|12315|消协|举报|骗|态度|不理人|没人管|"
     r"\bbroken?\b|\bdamaged\b|\bcracked\b|\bshattered\b|\bfaulty\b|\bdefect|\bleak|\bripped\b|\btorn\b|\bstain|"
     r"\bmissing\b|\bwrong (?:item|size|colou?r|one|product)\b|\bnot what i ordered\b|\bdoesn'?t work\b|"
+    r"\bno \w+ in the (?:box|bag|package|parcel)\b|\b(?:came|arrived) without\b|\bwas(?:n'?t| not) included\b|"
+    r"\brefund\b.{0,30}\b(?:not|hasn'?t|haven'?t|still|never)\b|\bswollen\b|\bsmok(?:e|ing)\b|"
     r"\bstopped working\b|\bdead on arrival\b|\bfake\b|\bi want (?:a |my )?(?:refund|money back|replacement)\b|"
     r"\brefund me\b|\bcomplain|\bscam|\bchargeback\b|\brude\b|\bno one (?:replied|answered)\b|\bbad review\b"
 )
@@ -37,7 +40,10 @@ REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "complaint",
         re.compile(r"投诉|差评|12315|消协|举报|态度|骗|\bcomplain|\bscam|\bchargeback\b|\brude\b|\bbad review\b"),
     ),
-    ("missing_parts", re.compile(r"少发|漏发|少了|缺|少个|没有配件|\bmissing\b")),
+    (
+        "missing_parts",
+        re.compile(r"少发|漏发|少了|缺|少个|没有配件|\bmissing\b|\bno \w+ in the\b|\bwithout\b|\bincluded\b"),
+    ),
     ("wrong_item", re.compile(r"发错|错发|不是我买的|货不对版|\bwrong\b|\bnot what i ordered\b")),
     (
         "defect",

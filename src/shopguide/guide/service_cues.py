@@ -67,7 +67,7 @@ BOT_QUESTION = re.compile(
 )
 #: Reporting what arrived ("my ... came", "我拍的 ... 寄来个", "ordered X and got Y"), as opposed to shopping.
 REPORT = re.compile(
-    r"\bmy\b|\bi (?:got|received|bought|ordered)\b|\b(?:came|arrived|showed up|delivered)\b|\bordered\b.{0,40}"
+    r"(?:坏|碎|裂|鼓包|漏|破|冒烟|发霉|开线|脱胶|掉色|起球)了|\bmy\b|\bi (?:got|received|bought|ordered)\b|\b(?:came|arrived|showed up|delivered)\b|\bordered\b.{0,40}"
     r"\b(?:got|received|came|sent)\b|收到|到手|到货|我买的|我拍的|刚买的|买的|拍的|寄来|发来|寄过来|发过来"
 )
 #: A wrong item or size sent ("拍的37码 寄来个39的", "ordered a navy tie and got a pink mug").
