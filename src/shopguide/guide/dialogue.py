@@ -343,7 +343,7 @@ class DialogueManager:
             sure_elsewhere = intent in SERVICE_INTENTS and intent != Intent.SHIPPING and u.confidence >= 0.9
             if not sure_elsewhere and not (pinned.intent == Intent.PRICE_DISCOUNT and intent == Intent.AFTER_SALES):
                 return pinned.intent  # "寄回去的运费谁出" (not the shipping fee), "别家便宜一百" (not a search)
-        after_case = s.last_case_reason not in (None, "order_status", "payment_problem", "human", "unanswered")
+        after_case = s.last_case_reason in service.CASE_REASONS  # not an order look-up or a payment hand-off
         if (
             u.slots.get("order_id")
             and s.handed_off

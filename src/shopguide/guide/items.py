@@ -17,6 +17,7 @@ import numpy as np
 from shopguide.guide import answers as A
 from shopguide.guide.kg import FACT_FIELDS, KnowledgeGraph, as_list
 from shopguide.guide.message_cues import FIT, OPEN_QUESTION, THESE_TWO, quantity, question_topic
+from shopguide.guide.nlu import cues
 from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST, WHICH_VALUES
 from shopguide.guide.nlu.properties import BY_NAME as PROPERTIES
 from shopguide.guide.nlu.properties import evidence
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 ATTRIBUTE_ALIASES = {"colour": "color", "sizes": "size", "review": "reviews", "rating": "reviews",
                      "type": "product_type"}  # fmt: skip
 #: "一共 / in total": the budget covers the item the outfit is built around too.
-TOTAL = re.compile(r"一共|总共|加起来|合计|总价|全部|整套|\btotal\b|\baltogether\b|\ball in\b|\boverall\b|\bin all\b")
+#: A total budget for a set: the NLU's cue plus words that only mean "in total" next to a set (全部, overall).
+TOTAL = re.compile(cues.TOTAL.pattern + r"|全部|\boverall\b")
 _SIMILAR = re.compile(r"类似|相似|差不多|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
 
 

@@ -56,6 +56,8 @@ REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("exchange", re.compile(r"换|\bexchange\b|\bswap\b|\breplacement\b")),
     ("refund", re.compile(r"退|\brefund|\bmoney back\b|\breturn\b")),
 )
+#: Reasons of an after-sales case (the tickets an order number given later belongs to).
+CASE_REASONS = frozenset({*(name for name, _ in REASONS), "after_sales", "angry"})
 _CHOOSING = re.compile(
     r"用什么|用哪|用啥|选什么|选哪|买什么|买哪|推荐|\bwhich\b|\bwhat\b.*\b(?:buy|get|use)\b|\brecommend"
 )

@@ -165,9 +165,10 @@ def no_results(dm: DialogueManager, s: Session, what: str, lang: str, keep: Sequ
         sort = "cheaper" if hi is not None else "more_expensive"
         kept = dm.retriever.search(open_budget, s.negated, s.user_id, n=dm.n_cards, sort=sort, lang=lang, keep=asked)
         if kept.ids and not kept.relaxed:  # the asked-for colour above the budget, then others within it
-            room = dm.n_cards - min(len(kept.ids), dm.n_cards // 2)
-            kept_ids = kept.ids[: dm.n_cards - room] if room < dm.n_cards else kept.ids
-            other = dm.retriever.search(s.slots, s.negated, s.user_id, n=room, lang=lang, exclude=kept_ids)
+            kept_ids = kept.ids[: dm.n_cards // 2]  # half the cards at most, the rest for the closest within it
+            other = dm.retriever.search(
+                s.slots, s.negated, s.user_id, n=dm.n_cards - len(kept_ids), lang=lang, exclude=kept_ids
+            )
             others = [i for i in other.ids if i not in kept_ids] if other.relaxed else []
             ids = [*kept_ids, *others]
             text += "\n" + A.kept_over_budget(dm.kg, kept_ids, others, other.relaxed, lang)

@@ -154,6 +154,8 @@ WHICH_VALUES = {
         r"有(?:什么|哪些|啥|几个)(?:尺码|码)|都有(?:什么|啥|哪些)(?:尺码|码)"
     ),
 }
+#: One budget for several items ("一共", "2500 total", "in all").
+TOTAL = re.compile(r"一共|总共|加起来|合计|总价|整套|\btotal\b|\baltogether\b|\ball in\b|\bin all\b|\bcombined\b")
 #: Asking for one more product next to what is already chosen ("再加个香薰蜡烛", "凑个包邮", "can I add a tie too").
 ADD_ITEM = re.compile(
     r"再加|加个|加一个|加一[件双瓶盒条个]|再来[个一件双瓶盒条]|再买[个一件双瓶盒条]|顺便买|凑[个一]?(?:单|包邮|满减)|"

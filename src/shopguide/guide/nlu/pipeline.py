@@ -87,7 +87,6 @@ _RECOMMENDING = re.compile(
 _BUYING = re.compile(r"买|卖|有没有|\bbuy\b|\bsell\b|\bcarry\b|\bdo you have\b|\bin stock\b|\bget (?:one|a|an|some)\b")
 #: Leaving the choice to the guide ("都可以，你推荐吧", "you pick"): not a choice of one shown.
 _YOU_PICK = re.compile(r"推荐|你(?:来|帮我)?(?:挑|选|定)|\brecommend|\bsuggest|\byou (?:pick|choose|decide)\b")
-_TOTAL = re.compile(r"一共|总共|加起来|合计|总价|整套|\btotal\b|\baltogether\b|\ball in\b|\bin all\b|\bcombined\b")
 _SIMILAR = re.compile(r"类似|相似|差不多的|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
 _WORD = re.compile(r"[a-z][a-z'-]{2,}|[\u4e00-\u9fff]{2,}")
 _STOP = frozenset(
@@ -353,7 +352,7 @@ class NLU:
         groups = sum(
             len(slots[k]) if isinstance(slots.get(k), list) else 1 for k in ("product_type", "category") if slots.get(k)
         )
-        if intent in (Intent.FIND_PRODUCT, Intent.RECOMMEND) and groups >= 2 and _TOTAL.search(normalized):
+        if intent in (Intent.FIND_PRODUCT, Intent.RECOMMEND) and groups >= 2 and cues.TOTAL.search(normalized):
             intent = Intent.OUTFIT  # "a down jacket + scarf + ankle boots, 2500 total": a set within one budget
         search_mass = min(1.0, sum(scores.get(i.value, 0.0) for i in SEARCH_INTENTS))
         refines = bool(negated) or bool(FILTER_SLOTS & slots.keys())
