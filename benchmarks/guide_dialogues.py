@@ -4,11 +4,13 @@
 
 Data: ``benchmarks/heldout/dialogues_{zh,en}.yaml`` (``--set dev``: 80 conversations, 343 turns),
 ``final/`` (``--set final``: 74 conversations, 327 turns), ``final2/`` (60 conversations, 254 turns) or
-``final3/`` (50 conversations, 203 turns) or ``final4/`` (64 conversations, 288 turns), each written by writers who never saw the code, the training data or
+``final3/`` (50 conversations, 203 turns), ``final4/`` (64, 288), ``final5/`` (64, 285) or ``final6/`` (60, 263), each
+written by writers who never saw the code, the training data or
 each other's files, from a brief of the situations to cover, the demo catalog's summary and the shop's
 policies (``heldout/README.md``). The dev set's failures were read during development; the final set's after
-its first score; final2 and final3 were each scored once, unread, then read; final4 was written in the third
-session and is scored unread at its end.
+its first score; final2 to final5 were each scored unread, then read; final6 was written in the fourth session and
+is scored unread at its end. ``--without-source v5-register`` trains the intent model without one writer's lines
+(what those lines add, on the same conversations).
 
 Protocol: a fresh home with the demo catalog and the start-up model; every conversation in its own session
 through ``POST /v1/chat`` in-process (FastAPI TestClient), its language given as the shopper's. Each turn is
@@ -34,6 +36,7 @@ from rich.console import Console
 from _common import ROOT, SHARED_DATA, machine, write_json
 from dialogue_grader import grade_turn, new_list
 from shopguide.config import Settings
+from shopguide.guide.nlu.intent import IntentClassifier, override_default, training_examples
 from shopguide.service.app import create_app
 from shopguide.service.state import ServiceState
 
@@ -48,13 +51,20 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None, help="reuse a prepared home (default: a fresh one)")
     parser.add_argument(
         "--set",
-        choices=("dev", "final", "final2", "final3", "final4"),
+        choices=("dev", *sorted(p.name for p in HELDOUT.glob("final*") if (p / "dialogues_zh.yaml").exists())),
         default="dev",
         help="which held-out set (heldout/README.md)",
     )
+    parser.add_argument("--without-source", default=None, help="train the intent model without this writer's lines")
     args = parser.parse_args()
     console = Console()
     corpora = None if args.no_corpora else args.corpora
+    if args.without_source:
+        if args.home is not None:
+            parser.error("--without-source needs a fresh home (its model must not be cached in a reused one)")
+        examples = [e for e in training_examples(corpora) if e.source != args.without_source]
+        console.print(f"intent model without {args.without_source!r}: {len(examples)} training examples")
+        override_default(IntentClassifier().train(examples), corpora)
     folder = HELDOUT if args.set == "dev" else HELDOUT / args.set
     conversations = [
         conv for lang in ("zh", "en") for conv in yaml.safe_load((folder / f"dialogues_{lang}.yaml").read_text("utf-8"))
@@ -108,7 +118,11 @@ def main() -> None:
                       f"{r['conversation_pass_rate']:.3f} of {r['conversations']} conversations pass entirely")  # fmt: skip
         console.print(f"    failed checks: {r['failed_checks']}")
     console.print(f"all: {total:.3f} of turns; degraded replies {degraded}; corpora {corpora}; {machine()}")
-    path = write_json(f"guide_dialogues_{args.set}_{'corpora' if corpora else 'packaged'}", {"heldout_set": args.set, "corpora": str(corpora), "turn_pass_rate": round(total, 4),
+    variant = (
+        f"{'corpora' if corpora else 'packaged'}{'_without_' + args.without_source if args.without_source else ''}"
+    )
+    path = write_json(f"guide_dialogues_{args.set}_{variant}", {"heldout_set": args.set, "corpora": str(corpora),
+                                          "without_source": args.without_source, "turn_pass_rate": round(total, 4),
                                           "degraded": degraded, "by_lang": results,
                                           "failed_checks": dict(failures.most_common())})  # fmt: skip
     console.print(f"wrote {path}")

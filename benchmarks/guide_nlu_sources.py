@@ -11,7 +11,6 @@ slots as in the brief). Prints and writes accuracy and macro-F1 per language.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 from rich.console import Console
@@ -19,7 +18,6 @@ from rich.console import Console
 from _common import write_json
 from guide_nlu import BRIEF_SLOTS, HELDOUT, heldout_examples, score_single
 from shopguide.guide.nlu import NLU, IntentClassifier, default_lexicon, load_examples
-from shopguide.guide.nlu.dataset import default_path
 
 
 def main() -> None:
@@ -27,11 +25,7 @@ def main() -> None:
     parser.add_argument("--source", default="v3-boundaries", help="the `source` value of the lines to leave out")
     args = parser.parse_args()
     console = Console()
-    source = {}
-    for line in default_path().read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        source[(row["text"], row["lang"])] = row.get("source")
-    added = lambda e: source.get((e.text, e.lang)) == args.source  # noqa: E731
+    added = lambda e: e.source == args.source  # noqa: E731
     train, test = load_examples(split="train"), load_examples(split="test")
     sets = {"own test, other sources": ([e for e in test if not added(e)], None),
             "dev": (heldout_examples("zh", HELDOUT) + heldout_examples("en", HELDOUT), BRIEF_SLOTS),

@@ -393,6 +393,13 @@ def load_default(cache_dir: str | Path | None = None, corpora: str | Path | None
     return classifier
 
 
+def override_default(classifier: IntentClassifier, corpora: str | Path | None = None) -> None:
+    """Make :func:`load_default` return ``classifier`` in this process for this training data (ablations: the
+    benchmarks train a variant, e.g. without one writer's lines, and serve it through the normal start-up)."""
+    with _TRAIN_LOCK:
+        _TRAINED[_fingerprint(Path(corpora) if corpora is not None else None)] = classifier
+
+
 def _write_atomically(classifier: IntentClassifier, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
