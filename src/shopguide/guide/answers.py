@@ -156,19 +156,10 @@ def closest(kg: KnowledgeGraph, item_ids: Sequence[str], relaxed: Sequence[str],
     return head + "\n" + listing(kg, item_ids, lang)
 
 
-def kept_over_budget(
-    kg: KnowledgeGraph, kept: Sequence[str], others: Sequence[str], relaxed: Sequence[str], lang: str
-) -> str:
-    """What was asked for, above the budget, then (numbered on) the closest within it in another attribute."""
+def kept_over_budget(kg: KnowledgeGraph, kept: Sequence[str], lang: str) -> str:
+    """What was asked for, outside the budget, labelled as such."""
     text = pick(lang, "这几款符合要求，但不在预算内：", "These match, but are outside your budget:")
-    text += "\n" + listing(kg, kept, lang)
-    if others:
-        dropped = pick(lang, "、", ", ").join(field_label(r, lang) for r in relaxed)
-        text += "\n" + pick(
-            lang, f"预算内最接近的（{dropped}不同）：", f"Within your budget, the closest (in a different {dropped}):"
-        )
-        text += "\n" + listing(kg, others, lang, start=len(kept) + 1)
-    return text
+    return text + "\n" + listing(kg, kept, lang)
 
 
 def nearest(kg: KnowledgeGraph, item_ids: Sequence[str], lang: str) -> str:

@@ -26,11 +26,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shopguide.guide import answers as A
 from shopguide.guide.faq import FAQ
-from shopguide.guide.kg import KnowledgeGraph
+from shopguide.guide.kg import KnowledgeGraph, as_list
 from shopguide.guide.llm import LLMPhraser
-from shopguide.guide.references import PICK_SLOTS, pick_by_attributes
+from shopguide.guide.message_cues import BETWEEN_SIZES
+from shopguide.guide.nlu.cues import ADD_ITEM
+from shopguide.guide.references import PICK_SLOTS, pick_named
 from shopguide.guide.retrieval import Retriever
-from shopguide.guide.service_cues import LATE_HOUR
+from shopguide.guide.service_cues import LATE_HOUR, MEASURES
 from shopguide.guide.session import Session, remember
 from shopguide.guide.types import SERVICE_INTENTS, SHOPPING_INTENTS, Card, Intent, Understanding
 from shopguide.privacy import scrub
@@ -50,6 +52,16 @@ ALSO = re.compile(
     r"(?:^|(?<=[,，。.;；!！?？\s]))(?:and also|also|btw|by the way|plus|oh and|另外|还有就是|还有|顺便问一下|顺便问下|顺便|对了)"
     r"(?=[\s,，:：]|$|[\u4e00-\u9fff])"
 )
+#: Sentence ends, and the spaces Chinese shoppers use as punctuation ("就这个了 能走顺丰不").
+_SENTENCES = re.compile(r"[.?!;。？！；]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+#: Sentences of one message read on their own for a second question (the rest is left to the next turn).
+MAX_CLAUSES = 4
+#: Policy questions answered next to the first request of a message (:meth:`DialogueManager._policy_too`).
+POLICY_TOO = (Intent.PAYMENT, Intent.SHIPPING, Intent.INVOICE, Intent.PRICE_DISCOUNT)
+#: What the guide did when it showed a list a follow-up can narrow.
+LISTS = ("results", "no_results", "bundle", "similar", "not_carried")
+#: Slots that narrow a list without naming another product.
+NARROWING = ("color", "material", "style", "size", "sort", "brand", "price_min", "price_max", "attribute_change")
 #: Small talk after a hand-off that asks after the person ("人呢", "anyone there?"), as opposed to "好的 我等着".
 WHERE_IS_PERSON = re.compile(r"人呢|人在|有人|客服|人工|还要等|等多久|怎么还没|\bany(?:one|body)\b|\bhuman\b|\bagent\b|"
                              r"\bperson\b|\bstill waiting\b|\bhow long\b|\bhello\?")  # fmt: skip
@@ -159,6 +171,7 @@ class DialogueManager:
         """Answer one message of a conversation and persist the new state."""
         s = self.load(session_id, user_id)
         u = self.nlu.understand(message, lang=lang, context_slots=dict(s.slots))
+        u = self._choice_first(s, u, lang)
         lang = lang or u.lang or s.lang
         s.lang = lang
         remember(s, "shopper", message)
@@ -166,6 +179,8 @@ class DialogueManager:
         also = self._second_request(s, u, intent, out, lang)
         if also is not None:  # a product asked for next to a service question: its cards come with the answer
             out.cards, out.reasons, out.new_list, out.discussed = also.cards, also.reasons, True, None
+        elif (policy := self._policy_too(s, u, out, lang)) is not None:
+            out.text = f"{out.text}\n{policy}"  # "I'll take it, can I pay in instalments?": both answered
         reported = intent
         narrows = any(u.negated.values()) or any(u.slots.get(k) for k in GIFT_NARROWING)
         if (
@@ -191,6 +206,8 @@ class DialogueManager:
         if self.phraser is not None and out.action in PHRASED:
             out.text = self.phraser.phrase(out.text, lang)
         if out.cards and out.new_list:
+            if list(out.cards) != s.shown:
+                s.earlier_shown = s.shown
             s.shown = list(out.cards)
             s.focus = s.focus if out.action in ("bundle", "similar") else None
         s.discussed = list(out.discussed if out.discussed is not None else (out.cards if out.new_list else s.discussed))
@@ -234,6 +251,45 @@ class DialogueManager:
         out.text = handoff_text(out, ticket.id, s, lang)  # also decides whether a person takes over now
         s.handed_off, s.case = out.handoff, {}
         s.last_ticket, s.last_case_reason = ticket.id, str(reason)
+
+    def _choice_first(self, s: Session, u: Understanding, lang: str | None) -> Understanding:
+        """A choice followed by a policy question ("就要第二个了 可以开发票吗", "ok that one, do u ship to hk"):
+        the choice is acted on (its first sentence read alone) and the question answered after it
+        (:meth:`_policy_too`), rather than the question alone."""
+        if u.intent not in POLICY_TOO or not s.shown:
+            return u
+        clauses = [c.strip() for c in _SENTENCES.split(u.text) if len(c.strip()) >= 2]
+        if len(clauses) < 2:
+            return u
+        first = self.nlu.understand(clauses[0], lang=lang, context_slots=dict(s.slots))
+        if first.intent != Intent.ACCEPT or first.confidence < 0.8:
+            return u
+        return first.model_copy(update={"text": u.text})
+
+    def _policy_too(self, s: Session, u: Understanding, out: Outcome, lang: str) -> str | None:
+        """The answer to a policy question asked after the message's first request ("ill take the purple one.
+        can i pay in installments?", "就这个了 能走顺丰不", "how fast can it get there? ... can i pay extra for SF?"):
+        each later sentence is read on its own, and the first confident payment, shipping, invoice or discount
+        question whose FAQ entry is not already in the reply has that entry's answer added."""
+        if self.faq is None or out.handoff or out.action not in ("accept", "faq", "results", "no_results", "attribute"):
+            return None
+        clauses = [c.strip() for c in _SENTENCES.split(u.text) if len(c.strip()) >= 2]
+        if len(clauses) < 2:
+            return None
+        for clause in clauses[:MAX_CLAUSES]:  # each clause costs one more understand() under the turn's deadline
+            v = self.nlu.understand(clause, lang=lang, context_slots=dict(s.slots))
+            asked = v.intent
+            if asked == Intent.ORDER_STATUS and u.intent == Intent.SHIPPING and not u.slots.get("order_id"):
+                asked = Intent.SHIPPING  # "when would it arrive?" next to a courier question: before ordering
+            if asked not in POLICY_TOO or v.confidence < 0.6:
+                continue
+            hit = self.faq.best(clause, intent=asked.value)
+            if hit is None or hit.score < self.faq_unsure_threshold or hit.entry.handoff:
+                continue
+            answer = hit.entry.text(lang)
+            if answer not in out.text:
+                return answer
+        return None
 
     def _second_request(self, s: Session, u: Understanding, intent: Intent, out: Outcome, lang: str) -> Outcome | None:
         """A search for the product a service message also asks about ("the charger broke, also do you have
@@ -305,7 +361,7 @@ class DialogueManager:
         if intent in (Intent.CHITCHAT, Intent.OUT_OF_SCOPE, Intent.GREETING) and hours:
             return Intent.HUMAN  # "你们几点有人": the people's hours (answered by :func:`service.human`)
         if intent == Intent.ACCEPT and not u.slots.get("reference") and len(s.shown) > 1 and not s.focus:
-            picked = pick_by_attributes(self.kg, s.shown, u.slots)
+            picked = pick_named(self.kg, (s.shown, s.earlier_shown), u.slots)
             if len(picked) != 1 and any(u.slots.get(k) for k in PICK_SLOTS):
                 return Intent.REFINE  # "那就黑色吧" with no black card shown (or several): a list of black ones
         if intent in (Intent.REFINE, Intent.FIND_PRODUCT) and service.BARGAIN.search(text) and not self._names_more(u):
@@ -323,7 +379,22 @@ class DialogueManager:
             return Intent.GIFT  # the answer to the gift question ("500以内", "for my dad", "she's into candles")
         if intent == Intent.RECOMMEND and u.slots.get("recipient") and GIFT_ASK.search(text):
             return Intent.GIFT  # "my coworker just had a baby, what should i get"
+        if intent == Intent.FIND_PRODUCT and s.shown and s.last_action in LISTS and self._narrows_shown(s, u):
+            return Intent.REFINE  # "not black pls" / "皮鞋有棕的吗" right after a list with shoes: that list, narrowed
         return intent
+
+    def _narrows_shown(self, s: Session, u: Understanding) -> bool:
+        """Whether a message only narrows what is shown (a colour, a rejection, a price), naming no product or
+        only a type among the cards shown."""
+        if u.slots.get("unknown_product") or u.slots.get("unknown_brand") or u.slots.get("category"):
+            return False
+        named = as_list(u.slots.get("product_type"))
+        if (
+            named
+        ):  # "皮鞋有棕的吗 黑的我有了" rules something out of the shoes shown; "show me yellow wellies" asks anew
+            shown = {self.kg.attributes(i).get("product_type") for i in s.shown}
+            return set(named) <= shown and any(u.negated.values())
+        return any(u.negated.values()) or any(u.slots.get(k) for k in NARROWING)
 
     def _cued(self, s: Session, u: Understanding) -> Intent | None:
         """An intent the message's wording decides whatever the model guessed (:mod:`.service_cues`)."""
@@ -333,9 +404,20 @@ class DialogueManager:
         text, intent = u.normalized or u.text.lower(), u.intent
         if cues.BOT_QUESTION.search(text) and not TRANSFER.search(text):
             return Intent.CHITCHAT  # "你是真人还是机器人": about the guide, not a request for a person
+        if cues.medical_question(text) and intent not in (Intent.AFTER_SALES, Intent.ORDER_STATUS, Intent.HUMAN):
+            return Intent.OUT_OF_SCOPE  # "is it safe for diabetics to eat every day?": for a doctor, not the shop
+        if intent == Intent.OUT_OF_SCOPE and s.shown and MEASURES.search(text):
+            return Intent.ASK_ATTRIBUTE  # "能测血压不" about the watches shown: what the product can do
+        if BETWEEN_SIZES.search(text) and intent not in SERVICE_INTENTS:
+            return Intent.ASK_ATTRIBUTE  # "im between an M and an L, which should i go for": the size guide
         first = ALSO.split(text, maxsplit=1)[0]
         reported = service.PROBLEM.search(first) and cues.REPORT.search(first)
         rejecting = any(u.negated.values()) and bool(s.slots.get("product_type") or s.slots.get("category"))
+        wrong_sent = cues.WRONG_SENT.search(first) and intent in (Intent.ORDER_STATUS, Intent.SHIPPING)
+        if wrong_sent and not u.slots.get("order_id"):
+            return Intent.AFTER_SALES  # "ordered 42s and recieved 40s": a wrong item, not where the parcel is
+        if s.last_intent == Intent.ORDER_CHANGE and ADD_ITEM.search(text) and cues.TO_ORDER.search(text):
+            return Intent.ORDER_CHANGE  # "can i add socks to that one instead of cancelling": the order changes
         if intent not in SERVICE_INTENTS and not rejecting and (reported or cues.WRONG_SENT.search(first)):
             return Intent.AFTER_SALES  # "my blanket came with a stain. also ..." / "拍的37码 寄来个39的"
         pinned = cues.pinned_faq(text)

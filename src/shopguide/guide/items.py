@@ -16,13 +16,13 @@ import numpy as np
 
 from shopguide.guide import answers as A
 from shopguide.guide.kg import FACT_FIELDS, KnowledgeGraph, as_list
-from shopguide.guide.message_cues import FIT, OPEN_QUESTION, THESE_TWO, quantity, question_topic
+from shopguide.guide.message_cues import BETWEEN_SIZES, FIT, OPEN_QUESTION, THESE_TWO, quantity, question_topic
 from shopguide.guide.nlu import cues
 from shopguide.guide.nlu.cues import CHEAPEST, PRICIEST, WHICH_VALUES
 from shopguide.guide.nlu.properties import BY_NAME as PROPERTIES
 from shopguide.guide.nlu.properties import evidence
 from shopguide.guide.outfits import plan, template_for
-from shopguide.guide.references import Resolved, pick_by_attributes, resolve
+from shopguide.guide.references import Resolved, pick_by_attributes, pick_named, resolve
 from shopguide.guide.types import Intent, Understanding
 
 if TYPE_CHECKING:
@@ -74,7 +74,16 @@ def targets_of(dm: DialogueManager, s: Session, u: Understanding) -> Resolved:
             return Resolved((s.focus,))
         if len(s.discussed) == 1:
             return Resolved(tuple(s.discussed))
-    return resolve(dm.kg, refs, s.shown, s.discussed, s.focus)
+    return resolve(dm.kg, refs, _list_for(s, refs), s.discussed, s.focus)
+
+
+def _list_for(s: Session, refs: object) -> list[str]:
+    """The list positions point into: the one shown, or the one before it when the positions only fit that one
+    ("diff between the 1st and 2nd" after a refinement left a single card)."""
+    positions = [r for r in as_list(refs) if isinstance(r, int) and r > 0]
+    if positions and max(positions) > len(s.shown) and max(positions) <= len(s.earlier_shown):
+        return s.earlier_shown
+    return s.shown
 
 
 def superlative(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome | None:
@@ -106,6 +115,9 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
     kg = dm.kg
     if (best := superlative(dm, s, u, lang)) is not None:
         return best
+    guide = dm.faq.get("size_guide") if dm.faq is not None else None
+    if guide is not None and BETWEEN_SIZES.search(u.normalized or u.text.lower()):
+        return Outcome("attribute", guide.text(lang), new_list=False)  # "im between an M and an L": size up
     names = [ATTRIBUTE_ALIASES.get(str(n), str(n)) for n in as_list(u.slots.get("attribute_asked"))]
     if not names and _SIMILAR.search(u.text.lower()):
         return similar(dm, s, u, lang)  # "anything similar to the first one?"
@@ -212,7 +224,8 @@ def compare(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Out
         out.action = "compare" if out.action == "attribute" and len(out.cards) > 1 else out.action
         return out
 
-    r = discussed_pair(s, u) or resolve(dm.kg, u.slots.get("reference"), s.shown, s.discussed, s.focus, default=[1, 2])
+    refs = u.slots.get("reference")
+    r = discussed_pair(s, u) or resolve(dm.kg, refs, _list_for(s, refs), s.discussed, s.focus, default=[1, 2])
     if r.problem:
         return _problem(dm, s, r, lang)
     ids = list(r.ids)
@@ -244,7 +257,7 @@ def accept(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outc
         whole = [*([s.focus] if s.focus and s.focus not in s.shown else []), *s.shown]  # the anchor and its set
         pair = Resolved(tuple(whole[:5]))
     if pair is None and not u.slots.get("reference") and not s.focus and len(s.discussed) != 1 and len(s.shown) > 1:
-        picked = pick_by_attributes(dm.kg, s.shown, u.slots)
+        picked = pick_named(dm.kg, (s.shown, s.earlier_shown), u.slots)
         if len(picked) != 1:
             return Outcome("clarify", A.pick(lang, "您要的是哪一款呢？告诉我第几个就行。",
                                              "Which one would you like? Just tell me its number."), new_list=False)  # fmt: skip

@@ -25,6 +25,14 @@ FIT = re.compile(
     r"偏小|偏大|偏瘦|偏肥|合身|尺码准|码数准|正码|标准码|选大|选小|拍大|拍小|大一码|小一码|该选|选哪个码|穿多大|"
     r"\bfit|\bruns? (?:small|large|big)\b|\btrue to size\b|\bsize (?:up|down)\b|\bwhich size\b|\bwhat size\b"
 )
+#: Torn between two sizes ("im between an M and an L", "我卡在两个码中间", "M和L选哪个"): the size guide answers it.
+_SIZE = r"(?:xxs|xs|s|m|l|xl|xxl|xxxl|[2-5]xl|\d{2}(?:\.5)?)"
+BETWEEN_SIZES = re.compile(
+    rf"\bbetween (?:an? |size )?{_SIZE} (?:and|&|or) (?:an? |size )?{_SIZE}\b|\bbetween (?:two|2) sizes\b|"
+    rf"\b{_SIZE} (?:or|vs\.?) (?:an? )?{_SIZE}\b.{{0,20}}\b(?:which|should i|size)\b|"
+    rf"两个码(?:之间|中间)|(?:卡|夹)在.{{0,8}}(?:码|号)|介于.{{0,8}}(?:码|号)|"
+    rf"(?<![a-z\d]){_SIZE}(?:码|号)?(?:和|还是|跟|或者?)(?<![a-z\d]){_SIZE}(?:码|号)?.{{0,6}}(?:选哪|穿哪|拍哪|哪个|要哪)"
+)
 #: An open question ("how many kg", "哪个最轻", "多重"): its words are not a property to quote back.
 OPEN_QUESTION = re.compile(r"哪|什么|啥|多少|多重|多大|多长|多久|几|怎么|\b(?:what|which|how|who|where|when|why)\b")
 #: Asking for the whole description rather than one property ("介绍一下", "tell me about it", "怎么样").

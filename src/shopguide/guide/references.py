@@ -55,6 +55,16 @@ def pick_by_attributes(kg: KnowledgeGraph, ids: Sequence[str], slots: dict[str, 
     return out
 
 
+def pick_named(kg: KnowledgeGraph, lists: Sequence[Sequence[str]], slots: dict[str, Any]) -> list[str]:
+    """:func:`pick_by_attributes` on the first of ``lists`` (newest first) that has a match: "I'll go with the
+    purple one" after a list without purple points back at the purple card of the list before."""
+    for ids in lists:
+        picked = pick_by_attributes(kg, ids, slots)
+        if picked:
+            return picked
+    return []
+
+
 def resolve(
     kg: KnowledgeGraph,
     refs: Any,

@@ -139,10 +139,12 @@ class Retriever:
         gift: bool = False,
         lang: str = "zh",
         keep: Iterable[str] = (),
+        restart: bool = True,
     ) -> Found:
         """The best ``n`` items for the slots (see the module docstring); ``gift`` varies product types;
         ``keep``: attributes never relaxed (those the shopper has just asked for: "有黑色的吗" is answered with
-        black items or an honest "none", not with other colours)."""
+        black items or an honest "none", not with other colours); ``restart``: when ``exclude`` leaves nothing,
+        start the list again (else nothing is found, and the caller says so)."""
         kg, exclude, keep = self.kg, list(exclude), set(keep)
         attrs = {k: slots[k] for k in ATTRIBUTE_SLOTS if slots.get(k)}
         relaxed: list[str] = []
@@ -154,7 +156,7 @@ class Retriever:
                 attrs.pop(key)
                 relaxed.append(key)
                 mask = self._mask(slots, negated, attrs, exclude)
-        if not mask.any() and exclude:  # "show me more" ran out: start the list again
+        if not mask.any() and exclude and restart:  # "show me more" ran out: start the list again
             return self.search(slots, negated, user_id, n=n, text=text, sort=sort, gift=gift, lang=lang, keep=keep)
         candidates = np.flatnonzero(mask)
         if not len(candidates):

@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING
 
 from shopguide.guide import answers as A
 from shopguide.guide.faq import FaqHit
-from shopguide.guide.service_cues import BOT_QUESTION, CASE_WAIT, LATE_HOUR, REGION_ONLY, WRONG_SENT, pinned_faq
+from shopguide.guide.service_cues import (
+    BOT_QUESTION,
+    CASE_WAIT,
+    LATE_HOUR,
+    PLACE,
+    REGION_ONLY,
+    SHIPPED,
+    WRONG_SENT,
+    medical_question,
+    pinned_faq,
+)
 from shopguide.guide.types import Intent, Understanding
 
 if TYPE_CHECKING:
@@ -26,6 +36,7 @@ PROBLEM = re.compile(
     r"坏|碎|破|裂|漏|瑕疵|质量(?:太|很|真|好)?差|质量有问题|起球|掉色|褪色|开线|脱胶|变形|划痕|污渍|异味|发霉|过期|鼓包|冒烟|烧焦|"
     r"没到账|还没退|没收到退款|退款.{0,6}没(?:到|收到)|"
     r"少发|漏发|少了|缺了|缺少|没有配件|少个|发错|错发|不是我买的|货不对版|不一样|假货|用不了|不能用|没反应|充不进|"
+    r"没声|没有声音|不出声|不亮了|不转了|充不上|连不上|开不了机|开不机|"
     r"我要退|给我退|要退款|退钱|申请退款|我要换|给我换|投诉|差评|12315|消协|举报|骗|态度|不理人|没人管|"
     r"\bbroken?\b|\bdamaged\b|\bcracked\b|\bshattered\b|\bfaulty\b|\bdefect|\bleak|\bripped\b|\btorn\b|\bstain|"
     r"\bmissing\b|\bwrong (?:item|size|colou?r|one|product)\b|\bnot what i ordered\b|\bdoesn'?t work\b|"
@@ -73,6 +84,16 @@ BARGAIN = re.compile(
     r"better deal|deal|less)\b|\b(?:can|could|would) you do (?:it|this|that|them) for\b|"
     r"\blower (?:the|your|ur) price\b|\bbest price\b|\bknock\b.{0,20}\boff\b|\bnegotiab|\bhaggl|\bbargain\b"
 )
+#: Mainland places, whose shipping questions are about time or fees rather than whether they are served.
+_MAINLAND = re.compile(
+    r"beijing|shanghai|guangzhou|shenzhen|chengdu|hangzhou|harbin|北京|上海|广州|深圳|成都|杭州|哈尔滨|[\u4e00-\u9fff]{2,3}(?:省|市)|province"
+)
+#: A hypothetical ("那要是已经发了咋整", "what if it already shipped").
+_IF = re.compile(r"要是|如果|万一|假如|假设|\bif\b|\bwhat if\b|\bsuppose\b")
+#: Asking whether it has shipped ("has it shipped yet?", "发货了吗") rather than saying so.
+SHIP_QUESTION = re.compile(
+    r"发货了(?:吗|没|么)|发了(?:吗|没)|\b(?:has|have|did) (?:it|they|my order) (?:been )?(?:ship|sent|dispatch)"
+)
 #: A question about when people are there ("你们几点有人", "what time are your agents online").
 PEOPLE_HOURS = re.compile(
     r"(?:几点|什么时候|时间|多久|几时|啥时候).{0,6}(?:有人|人工|客服|真人|上班|在线|回复)|"
@@ -91,7 +112,9 @@ ACK = re.compile(
     r"^(?:好的?|嗯+|哦+|噢|行|行吧|可以|知道了|明白|ok(?:ay)?|k|sure|cool|got it|alright|fine|hmm+|i see)[~!.。！\s]*$"
 )
 #: Hand-off reasons that put the shopper in a queue for a person now (the others are followed up later).
-LIVE = frozenset({"human", "angry", "repeated_failure", "order_status", "payment_problem", "unanswered"})
+LIVE = frozenset(
+    {"human", "angry", "repeated_failure", "order_status", "payment_problem", "unanswered", "order_shipped"}
+)
 
 
 def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
@@ -112,7 +135,8 @@ def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> 
 def out_of_scope(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
     from shopguide.guide.dialogue import Outcome
 
-    return Outcome("out_of_scope", A.say("out_of_scope", lang), new_list=False)
+    medical = medical_question(u.normalized or u.text.lower())
+    return Outcome("out_of_scope", A.say("out_of_scope_medical" if medical else "out_of_scope", lang), new_list=False)
 
 
 def human(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcome:
@@ -169,6 +193,14 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
 
     browsing = s.shown and any(s.slots.get(k) for k in ("product_type", "category"))
     text = u.text.lower()
+    region = dm.faq.get("shipping_area") if dm.faq is not None and intent == Intent.SHIPPING else None
+    if region is not None and PLACE.search(text) and not _ASKS_WHEN.search(text) and not _MAINLAND.search(text):
+        return faq_outcome(dm, s, u, lang, FaqHit(region, 1.0))  # "what about macau, my friend lives there"
+    said_shipped = SHIPPED.search(u.normalized or text) and not SHIP_QUESTION.search(text) and not _IF.search(text)
+    if intent == Intent.ORDER_CHANGE and said_shipped:
+        # "it already shipped tho": only a colleague can intercept or redirect it now
+        return Outcome("handoff", A.say("order_change_shipped", lang), handoff=True, ticket_reason="order_shipped",
+                       new_list=False)  # fmt: skip
     bargain = BARGAIN.search(u.normalized or text)
     if (
         intent == Intent.PRICE_DISCOUNT
@@ -229,9 +261,14 @@ def _previous_ask(s: Session, u: Understanding) -> str:
 HOURS = re.compile(r"几点|什么时候|时间|上班|下班|\bhours?\b|\bwhen\b|\bwhat time\b|\bopen\b|\bonline\b")
 #: Wording of a question about how things work (as opposed to a report of what went wrong).
 POLICY_QUESTION = re.compile(
-    r"[?？]|吗|么|呢|怎么|如何|多久|多长|几天|几点|谁出|谁付|谁承担|能不能|可不可以|可以|能否|是不是|是否|流程|政策|规定|"
+    r"[?？]|吗|么|呢|怎么|如何|多久|多长|几天|几年|几个月|多少天|几点|谁出|谁付|谁承担|能不能|可不可以|可以|能否|是不是|是否|"
+    r"流程|政策|规定|[能会要有](?:\S{1,4})[不没](?:[?？!！~。.\s]*$)|的话|"
     r"\b(?:how|when|who|what|which|can i|could i|do i|do you|does|is there|are there|will|policy|if)\b"
 )
+
+
+#: Asking how long or when ("几天能到", "多久退款", "how long does the refund take").
+_ASKS_WHEN = re.compile(r"几天|多久|多长时间|什么时候|啥时候|几个工作日|\bhow long\b|\bwhen\b|\bhow many days\b")
 
 
 def is_policy_question(dm: DialogueManager, u: Understanding, text: str) -> bool:
@@ -260,6 +297,13 @@ def after_sales(dm: DialogueManager, s: Session, u: Understanding, lang: str) ->
     angry = u.sentiment == "angry"
     if not s.case and not order_id and s.last_ticket and CASE_WAIT.search(text):
         return Outcome("after_sales", A.say("after_sales_wait", lang, ticket=s.last_ticket), new_list=False)
+    pinned = pinned_faq(text)
+    if pinned is not None and pinned.intent == Intent.AFTER_SALES and not angry and not order_id:
+        return faq(dm, s, u, lang, Intent.AFTER_SALES)  # "没拆封的话能退不", "大了能换小一码不": the policy
+    if (s.last_ticket or s.case.get("order_id")) and not angry and not order_id and _ASKS_WHEN.search(text):
+        hit = dm.faq.best(u.text) if dm.faq else None  # a refund's or a resend's timing: any entry may answer
+        if hit is not None and hit.score >= dm.faq_unsure_threshold and not hit.entry.handoff:  # "直接退钱 几天能到"
+            return faq_outcome(dm, s, u, lang, hit)
     policy = not angry and not order_id and is_policy_question(dm, u, text)
     if policy and s.case.get("asked") and not pinned_faq(text):
         hit = dm.faq.best(u.text, intent=Intent.AFTER_SALES.value) if dm.faq else None

@@ -46,7 +46,28 @@ PINNED_FAQ: tuple[PinnedFaq, ...] = (
             r"(?:shop|store|site|website)|on (?:amazon|taobao|jd|tmall|pinduoduo))\b|\bprice[- ]?match|"
             r"\b(?:jd|taobao|tmall|amazon|pinduoduo|another shop|other shops?|another store|other stores?)\b.{0,40}"
             r"\b(?:less|cheaper|lower)\b|\bmatch (?:it|that|the price|their price|that price)\b|"
-            r"\bprice protection\b"
+            r"\bprice protection\b|\b(?:get|refund|pay|give)(?: me)? (?:back )?the difference\b|\bthe difference back\b|"
+            r"刚买就降价|买完就降价|降价了.{0,10}(?:退|补|返)|买贵了"
+        ),
+    ),
+    PinnedFaq(
+        "exchanges",
+        Intent.AFTER_SALES,
+        re.compile(
+            r"(?:不合适|不合脚|不合身|大了|小了|偏大|偏小|不喜欢|穿不了)(?:的话)?.{0,8}(?:能|可以|可不可以|能不能|给)?换(?![个成别颜])|"
+            r"换(?:大|小)一?(?:码|号)|换(?:个|一个)?(?:尺码|码数)|"
+            r"\b(?:exchange|swap) (?:it|them|this|these)? ?for (?:a |the )?(?:bigger|smaller|larger|different|another) ?(?:size|one)?\b|"
+            r"\b(?:doesn'?t|don'?t|does not|do not) fit\b.{0,30}\b(?:exchange|swap|change)\b"
+        ),
+    ),
+    PinnedFaq(
+        "returns",
+        Intent.AFTER_SALES,
+        re.compile(
+            r"(?:没拆封|没拆|未拆封|没用过|没穿过|不喜欢|不想要了?)(?:的话)?.{0,8}(?:能|可以|可不可以|能不能)?退(?:货|吗|不|么|嘛|$)|"
+            r"无理由退|七天退|7天退|"
+            r"\b(?:unopened|unused|unworn)\b.{0,30}\breturn|\breturn (?:it|them) if\b|\bif (?:he|she|they|i) "
+            r"(?:doesn'?t|don'?t) like (?:it|them)\b.{0,30}\breturn"
         ),
     ),
     PinnedFaq(
@@ -67,14 +88,15 @@ BOT_QUESTION = re.compile(
 )
 #: Reporting what arrived ("my ... came", "我拍的 ... 寄来个", "ordered X and got Y"), as opposed to shopping.
 REPORT = re.compile(
-    r"(?:坏|碎|裂|鼓包|漏|破|冒烟|发霉|开线|脱胶|掉色|起球)了|\bmy\b|\bi (?:got|received|bought|ordered)\b|\b(?:came|arrived|showed up|delivered)\b|\bordered\b.{0,40}"
-    r"\b(?:got|received|came|sent)\b|收到|到手|到货|我买的|我拍的|刚买的|买的|拍的|寄来|发来|寄过来|发过来"
+    r"(?:坏|碎|裂|鼓包|漏|破|冒烟|发霉|开线|脱胶|掉色|起球)了|\bmy\b|\bi (?:got|rece?i?e?ved|bought|ordered)\b|\b(?:came|arrived|showed up|delivered)\b|\bordered\b.{0,40}"
+    r"\b(?:got|rece?i?e?ved|came|sent)\b|收到|到手|到货|我买的|我拍的|刚买的|买的|拍的|寄来|发来|寄过来|发过来"
 )
 #: A wrong item or size sent ("拍的37码 寄来个39的", "ordered a navy tie and got a pink mug").
 WRONG_SENT = re.compile(
     r"(?:拍|买|订|下单)的.{0,15}(?:寄|发|送)(?:来|过来|到)(?:了)?(?:个|一个|一[双件条只台支瓶盒]|[双件条只台支瓶盒]|的|是)|(?:寄|发)(?:来|过来)(?:的)?(?:是|成)|"
-    r"收到的(?:是|却是|居然是|竟然是)|\bordered\b.{0,40}\b(?:got|received|came|sent me)\b|"
-    r"\bsent (?:me )?(?:the |a )?wrong\b|\b(?:got|received) (?:the |a )?wrong\b|\binstead of\b"
+    r"收到的(?:是|却是|居然是|竟然是)|\bordered\b.{0,40}\b(?:got|rece?i?e?ved|came|sent me)\b|"
+    r"\bsent (?:me )?(?:the |a )?wrong\b|\b(?:got|rece?i?e?ved) (?:the |a )?wrong\b|"
+    r"\b(?:got|rece?i?e?ved|came|sent|arrived)\b.{0,40}\binstead of\b"
 )
 #: Waiting for the after-sales team ("how long till someone gets back to me", "多久有人联系我").
 CASE_WAIT = re.compile(
@@ -93,8 +115,44 @@ SHIP_STATE = re.compile(
     r"还没发|没发货|未发货|已经发了|已发货|发货了|发出去了|已经寄|\b(?:not|hasn'?t|has not|haven'?t|didn'?t) "
     r"(?:been )?(?:shipped|sent|dispatched)\b|\balready (?:shipped|sent|dispatched|on its way)\b"
 )
+#: Saying the order has already shipped ("it already shipped tho", "已经发货了"): a change needs a person then.
+SHIPPED = re.compile(
+    r"(?<!没)(?<!未)(?<!还没)已经发(?:货|出|了)|已发货|发出去了|已经寄出|(?<!没)(?<!未)(?<!还没)发货了|\balready (?:shipped|sent|dispatched|on its way)\b|"
+    r"\b(?:has|have|it'?s|its|was) (?:already )?(?:been )?(?:shipped|dispatched)\b"
+)
+#: Adding to an order already placed ("add socks to that one", "加到那个订单里").
+TO_ORDER = re.compile(
+    r"\bto (?:that|this|the same|my|the) (?:one|order)\b|\bto (?:that|this|my) order\b|\binstead of cancel|"
+    r"(?:加|放)(?:到|进)(?:那个|这个|那|这|原来的?|之前的?)?(?:订单|单)|同一(?:个)?订单|合并"
+)
 #: Replacing one piece of a set ("swap the shoes for brown ones", "鞋换成棕色的").
 SWAP = re.compile(r"\bswap\b|\bswitch\b|\breplace\b|\binstead\b|\bchange the\b|换成|换个|换双|换条|换件|换一")
+#: Medical advice about the shopper's body ("血糖高的人一天吃多少坚果合适", "is it ok for diabetics", "失眠吃什么药"):
+#: a question for a doctor, which the guide says plainly it cannot answer. Medicine words decide alone; a
+#: condition only with a question of what is safe or how much ("能测血压不" asks about a watch, not this).
+_MEDICINE = re.compile(
+    r"(?:吃|用|买)(?:什么|啥|哪种)药|药膏|处方|医生|\bibuprofen\b|\bparacetamol\b|\baspirin\b|\bsteroid|\bprescri|"
+    r"\bmedication\b|\bmedicine\b|\bdoctor\b|\bmy gp\b"
+)
+_CONDITION = re.compile(
+    r"糖尿病|血糖|血压|高血脂|胆固醇|痛风|失眠|\bdiabet|\bblood (?:sugar|pressure)\b|\bcholesterol\b|\bgout\b|\binsomnia\b"
+)
+_ADVICE = re.compile(
+    r"能吃|能喝|可以吃|可以喝|吃多少|喝多少|一天.{0,6}多少|适合(?:吃|喝)|有影响|加重|安全吗|吃什么|吃啥|怎么办|"
+    r"\bsafe\b|\bok(?:ay)? (?:to|for)\b|\bhow (?:much|many)\b|\bshould (?:he|she|i|they)\b|\bcan (?:he|she|i|they) (?:eat|drink|have|take)\b"
+)
+#: What a device measures ("能测血压不", "does it track sleep"): a question about the product.
+MEASURES = re.compile(r"测|监测|\bmeasur|\bmonitor|\btrack")
+_SELLS = re.compile(r"买|卖|有没有|有[^吃]{0,8}吗|\bbuy\b|\bsell\b|\bcarry\b|\bdo (?:you|u) have\b|\bin stock\b")
+
+
+def medical_question(text: str) -> bool:
+    """Whether ``text`` asks for medical advice rather than about a product (see :data:`_MEDICINE`)."""
+    if _SELLS.search(text) or MEASURES.search(text):
+        return False
+    return bool(_MEDICINE.search(text)) or bool(_CONDITION.search(text) and _ADVICE.search(text))
+
+
 #: A message that is only a place (and "and ... again"), read as a follow-up of a delivery question.
 _PLACE = (
     r"(?:hong ?kong|hk|macao|macau|taiwan|singapore|japan|korea|usa|us|uk|canada|australia|overseas|abroad|"
@@ -102,6 +160,8 @@ _PLACE = (
     r"chengdu|hangzhou|harbin|[a-z]+ province|香港|澳门|台湾|新加坡|日本|韩国|美国|英国|加拿大|澳洲|海外|国外|新疆|西藏|"
     r"内蒙古?|青海|宁夏|甘肃|海南|北京|上海|广州|深圳|成都|杭州|哈尔滨|[\u4e00-\u9fff]{2,3}(?:省|市))"
 )
+#: A place named in a shipping question ("what about macau, my friend lives there", "寄新加坡行不").
+PLACE = re.compile(rf"(?<![a-z]){_PLACE}(?![a-z])")
 REGION_ONLY = re.compile(
     rf"^(?:and |what about |how about |also |or |那|那么|还有)?(?:to |for |in )?{_PLACE}(?:呢|的话呢|的话|呀|啊)?"
     rf"(?: again| then| too)?[?？!.。\s]*$|^(?:and |so )?how long (?:to|for) {_PLACE}(?: again| then)?[?？.\s]*$"

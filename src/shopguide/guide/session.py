@@ -27,6 +27,8 @@ TRANSIENT = ("reference", "attribute_asked", "sort", "attribute_change", "unknow
 CHANGEABLE = ("color", "brand", "style", "material")
 #: Slots dropped when the shopper moves to another product type or category.
 TOPIC_SLOTS = ("product_type", "category", "brand", "color", "material", "style", "size", "price_min", "price_max")
+#: Attributes a "cheaper" / "pricier" request may give up when nothing else is cheaper (said in the reply).
+SOFT_ATTRIBUTES = ("color", "style", "material")
 #: Slots that make a request specific enough to search (without one, the guide asks once).
 SCOPE = ("product_type", "category", "brand", "price_min", "price_max")
 
@@ -45,6 +47,10 @@ class Session(DialogueState):
         default_factory=list,
         description="The items the last turn talked about (a comparison's pair, an attribute answer's item): "
         "'the pricier one' and 'both' resolve against these before the list shown.",
+    )
+    earlier_shown: list[str] = Field(
+        default_factory=list,
+        description="The list shown before the current one: 'I'll go with the purple one' may mean a card of it.",
     )
     topics: list[dict[str, Any]] = Field(
         default_factory=list, description="Earlier search topics (slots, negations, cards), newest last."
@@ -99,6 +105,8 @@ def merge(s: Session, u: Understanding) -> bool:
             s.slots.pop(key, None)
         s.negated = {}
         resume_topic(s, topic, new[topic])
+    if new.get("product_type") and not new.get("category"):
+        s.slots.pop("category", None)  # a product type is more specific than the category asked before it
     s.slots.update(new)
     for key, values in u.negated.items():
         kept = s.negated.setdefault(key, [])
@@ -138,22 +146,30 @@ def sort_bound(
     any_match: Callable[[Mapping[str, Any], Mapping[str, Sequence[str]]], bool],
 ) -> str:
     """'Cheaper' / 'more expensive' become a budget bound: beyond every card shown when the catalog has such
-    items, else beyond their average. Returns '' or the key of a note ('cheapest' / 'dearest': nothing further)."""
+    items, else beyond their average, in another colour, style or material when only that finds one. Returns ''
+    or the key of a note ('cheapest' / 'dearest': nothing further; 'cheaper_relaxed' / 'dearer_relaxed')."""
     prices = [p for p in (kg.attributes(i).get("price") for i in s.shown) if p is not None]
     if sort not in ("cheaper", "more_expensive") or not prices:
         return ""
     cheaper = sort == "cheaper"
     key, other = ("price_max", "price_min") if cheaper else ("price_min", "price_max")
     mean = sum(prices) / len(prices)
-    bounds = (
-        (math.ceil(min(prices)) - 1, math.floor(mean)) if cheaper else (math.floor(max(prices)) + 1, math.ceil(mean))
+    bounds = (  # never the dearest (cheapest) card shown itself: one card's mean is its own price
+        (math.ceil(min(prices)) - 1, min(math.floor(mean), math.ceil(max(prices)) - 1))
+        if cheaper
+        else (math.floor(max(prices)) + 1, max(math.ceil(mean), math.floor(min(prices)) + 1))
     )
     current = s.slots.get(key)
-    for bound in map(float, bounds):
-        if current is not None and (bound > current if cheaper else bound < current):
-            bound = float(current)  # "cheaper" never raises the shopper's own cap (nor "dearer" lowers a floor)
-        if any_match({**s.slots, key: bound, other: None}, s.negated):
-            s.slots[key] = bound
-            s.slots.pop(other, None)
-            return ""
+    for soft in ((), SOFT_ATTRIBUTES):  # then "similar but cheaper": in another colour or style if need be
+        base = {k: v for k, v in s.slots.items() if k not in soft}
+        for bound in map(float, bounds):
+            if current is not None and (bound > current if cheaper else bound < current):
+                bound = float(current)  # "cheaper" never raises the shopper's own cap (nor "dearer" lowers a floor)
+            if any_match({**base, key: bound, other: None}, s.negated):
+                dropped = [k for k in soft if s.slots.get(k)]
+                for k in dropped:
+                    s.slots.pop(k)
+                s.slots[key] = bound
+                s.slots.pop(other, None)
+                return ("cheaper_relaxed" if cheaper else "dearer_relaxed") if dropped else ""
     return "cheapest" if cheaper else "dearest"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopguide.guide import answers as A
 from shopguide.guide.kg import as_list
+from shopguide.guide.nlu.cues import BUDGET_OPEN
 from shopguide.guide.session import SCOPE, TOPIC_SLOTS, change, merge, sort_bound
 from shopguide.guide.types import Intent, Understanding
 
@@ -62,12 +63,15 @@ def not_carried(dm: DialogueManager, s: Session, u: Understanding, lang: str, wh
     return Outcome("not_carried", "\n".join([text, label, A.listing(kg, ids, lang)]), ids, reasons)
 
 
-def _english(dm: DialogueManager, zh_name: str) -> str:
-    """A foreign product's English name (its first English surface), for English replies."""
+def _english(dm: DialogueManager, zh_name: str, *, brand: bool = False) -> str:
+    """A foreign product's or brand's English name (its first Latin surface), for English replies."""
     lexicon = getattr(dm.nlu, "lexicon", None)
-    foreign = lexicon.gazetteer.products.get(zh_name) if lexicon is not None else None
+    table = (lexicon.gazetteer.brands if brand else lexicon.gazetteer.products) if lexicon is not None else {}
+    foreign = table.get(zh_name)
     english = [x for x in (foreign.surfaces if foreign else ()) if x.isascii()]
-    return english[0] if english else zh_name
+    if not english:
+        return zh_name
+    return english[0].title() if brand and english[0].islower() else english[0]  # apple -> Apple
 
 
 def not_carried_brand(dm: DialogueManager, s: Session, u: Understanding, lang: str, brand: str) -> Outcome:
@@ -75,6 +79,7 @@ def not_carried_brand(dm: DialogueManager, s: Session, u: Understanding, lang: s
     from shopguide.guide.dialogue import Outcome
 
     kg = dm.kg
+    brand = brand if lang == "zh" else _english(dm, brand, brand=True)  # 苹果 -> Apple
     noun = u.slots.get("product_type") or u.slots.get("category") or s.slots.get("product_type")
     noun = as_list(noun)[0] if noun and kg.has_category(as_list(noun)[0]) else None
     if noun is None:
@@ -92,6 +97,12 @@ def not_carried_brand(dm: DialogueManager, s: Session, u: Understanding, lang: s
     reasons = {i: A.pick(lang, "替代选择", "alternative") for i in found.ids}
     return Outcome("not_carried", "\n".join([text, A.say("alternatives_brand", lang),
                                              A.listing(dm.kg, found.ids, lang)]), found.ids, reasons)  # fmt: skip
+
+
+def _common_type(dm: DialogueManager, ids: Sequence[str]) -> str | None:
+    """The product type every item of ``ids`` shares (None when they differ)."""
+    types = {dm.kg.attributes(i).get("product_type") for i in ids}
+    return types.pop() if len(types) == 1 and None not in types else None
 
 
 def _rejected(dm: DialogueManager, u: Understanding, lang: str) -> str:
@@ -118,11 +129,20 @@ def find(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: I
         return not_carried_brand(dm, s, u, lang, as_list(slots["unknown_brand"])[0])
     rejected = _rejected(dm, u, lang)
     changed = merge(s, u) | change(s, as_list(slots.get("attribute_change")), dm.kg)
+    if BUDGET_OPEN.search(u.normalized or u.text.lower()) and not slots.get("price_max"):
+        changed = s.slots.pop("price_max", None) is not None or changed  # "银色的有吗 贵点也行": the cap goes
     s.negated = _catalog_negations(s.negated)
     note = sort_bound(s, slots.get("sort"), dm.kg, dm.retriever.any_match)
     note = A.say(note, lang) if note else ""
     if rejected:
         note = " ".join(x for x in (A.say("noted_rejection", lang, what=rejected), note) if x)
+    narrowing = rejected or any(slots.get(k) for k in ("sort", "color", "material", "style", "size"))
+    if not any(s.slots.get(k) for k in SCOPE) and narrowing and s.shown:
+        shown_type = _common_type(dm, s.shown)
+        if shown_type and not (
+            u.negated.get("product_type") or u.negated.get("category")
+        ):  # "not black pls" about the ties just shown: the list in focus gives the scope
+            s.slots["product_type"] = shown_type
     if not any(s.slots.get(k) for k in SCOPE):
         if rejected and intent != Intent.RECOMMEND:
             return Outcome("clarify", A.say("noted_rejection_ask", lang, what=rejected), new_list=False)
@@ -140,19 +160,38 @@ def find(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: I
     exclude = s.shown if more and not slots.get("sort") else []
     asked_now = [k for k in HARD_SLOTS if slots.get(k)]  # never relaxed: said plainly when nothing fits
     found = dm.retriever.search(s.slots, s.negated, s.user_id, n=dm.n_cards, text=u.text, sort=slots.get("sort"),
-                                exclude=exclude, lang=lang, keep=asked_now)  # fmt: skip
+                                exclude=exclude, lang=lang, keep=asked_now, restart=False)  # fmt: skip
     what = A.describe(dm.kg, s.slots, s.negated, lang)
+    if not found.ids and exclude:
+        return no_more(dm, s, what, exclude, lang)
     if not found.ids:
         return no_results(dm, s, what, lang, keep=asked_now)
     text = A.results(dm.kg, found.ids, what, lang, relaxed=found.relaxed, note=note)
     return Outcome("results", text, found.ids, found.reasons)
 
 
+def no_more(dm: DialogueManager, s: Session, what: str, shown: Sequence[str], lang: str) -> Outcome:
+    """ "Any others?" when every match has been shown: say so, then the closest outside the budget (if one was
+    set), none of them shown before; else the same list is not repeated as if it were new."""
+    from shopguide.guide.dialogue import Outcome
+
+    text = A.say("no_more", lang, what=what)
+    open_budget = {k: v for k, v in s.slots.items() if k not in ("price_min", "price_max")}
+    if open_budget != s.slots:
+        sort = "cheaper" if s.slots.get("price_max") is not None else "more_expensive"
+        near = dm.retriever.search(open_budget, s.negated, s.user_id, n=dm.n_cards, sort=sort, lang=lang,
+                                   exclude=shown, restart=False)  # fmt: skip
+        if near.ids:
+            return Outcome("no_results", text + "\n" + A.nearest(dm.kg, near.ids, lang), near.ids, near.reasons)
+    return Outcome("no_results", text, new_list=False)
+
+
 def no_results(dm: DialogueManager, s: Session, what: str, lang: str, keep: Sequence[str] = ()) -> Outcome:
     """Nothing fits: say so, then the closest items there are, labelled as such: the softer attributes relaxed
     first ("none in black; these are the closest, in other colours"), the budget only when that is not enough.
     An attribute the shopper has just asked for (``keep``, e.g. "有黑色的吗" under an earlier budget) is kept and
-    the budget relaxed first: "none in black within 1000; these black ones come closest to your budget"."""
+    the budget relaxed instead: "none in black within 1000; these black ones match but are outside it" (only
+    those: the shopper asked for black, so other colours within the budget would not answer the question)."""
     from shopguide.guide.dialogue import Outcome
 
     text = A.say("no_results", lang, what=what)
@@ -164,15 +203,9 @@ def no_results(dm: DialogueManager, s: Session, what: str, lang: str, keep: Sequ
         open_budget = {k: v for k, v in s.slots.items() if k not in ("price_min", "price_max")}
         sort = "cheaper" if hi is not None else "more_expensive"
         kept = dm.retriever.search(open_budget, s.negated, s.user_id, n=dm.n_cards, sort=sort, lang=lang, keep=asked)
-        if kept.ids and not kept.relaxed:  # the asked-for colour above the budget, then others within it
-            kept_ids = kept.ids[: dm.n_cards // 2]  # half the cards at most, the rest for the closest within it
-            other = dm.retriever.search(
-                s.slots, s.negated, s.user_id, n=dm.n_cards - len(kept_ids), lang=lang, exclude=kept_ids
-            )
-            others = [i for i in other.ids if i not in kept_ids] if other.relaxed else []
-            ids = [*kept_ids, *others]
-            text += "\n" + A.kept_over_budget(dm.kg, kept_ids, others, other.relaxed, lang)
-            return Outcome("no_results", text, ids, {**other.reasons, **kept.reasons})
+        if kept.ids and not kept.relaxed:  # the asked-for colour outside the budget, labelled, closest first
+            text += "\n" + A.kept_over_budget(dm.kg, kept.ids, lang)
+            return Outcome("no_results", text, kept.ids, kept.reasons)
     near = dm.retriever.search(s.slots, s.negated, s.user_id, n=dm.n_cards, lang=lang)
     if near.ids and near.relaxed:
         text += "\n" + A.closest(dm.kg, near.ids, near.relaxed, lang)
@@ -213,10 +246,13 @@ def gift(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcom
     missing = [k for k, ok in (("recipient", s.slots.get("recipient")),
                                ("budget", s.slots.get("price_max") or s.slots.get("price_min"))) if not ok]  # fmt: skip
     named = any(s.slots.get(k) for k in ("product_type", "category"))
+    ask_after = ""
     if missing and "gift" not in s.asked and not named:  # "chocolate for my gf": show chocolates, don't quiz
         s.asked.append("gift")
-        key = "ask_gift" if len(missing) == 2 else f"ask_gift_{missing[0]}"
-        return Outcome("clarify", A.say(key, lang), new_list=False, suggest="gift")
+        if "budget" in missing:  # ask the budget (and who it is for) before showing anything
+            key = "ask_gift" if len(missing) == 2 else "ask_gift_budget"
+            return Outcome("clarify", A.say(key, lang), new_list=False, suggest="gift")
+        ask_after = A.say("ask_gift_recipient", lang)  # a budget is enough to start: ideas, and who is it for?
     found = dm.retriever.search(s.slots, s.negated, s.user_id, n=dm.n_cards, gift=True, lang=lang)
     what = A.describe(dm.kg, s.slots, s.negated, lang)
     if not found.ids:
@@ -225,6 +261,8 @@ def gift(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcom
     text = A.gift(dm.kg, found.ids, who, s.slots, lang)
     if rejected:
         text = A.say("noted_rejection", lang, what=rejected) + "\n" + text
+    if ask_after:
+        text += "\n" + ask_after
     return Outcome("results", text, found.ids, found.reasons)
 
 

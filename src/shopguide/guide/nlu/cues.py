@@ -41,14 +41,14 @@ _REL_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\b(?:the|that|this)\s+(?:more expensive|pricier|priciest|dearer|dearest|expensive|most expensive|"
-            r"higher[- ]priced|pricey)\s+(?:one|option|model|pair|item)\b"
+            r"higher[- ]priced|pricey)\s+(?:one|option|model|pair|item|of (?:the|those|these|them|both)(?: (?:two|2))?)\b"
         ),
         PRICIEST,
     ),
     (
         re.compile(
             r"\b(?:the|that|this)\s+(?:cheaper|cheapest|cheap|less expensive|least expensive|lower[- ]priced|"
-            r"more affordable|affordable)\s+(?:one|option|model|pair|item)\b"
+            r"more affordable|affordable)\s+(?:one|option|model|pair|item|of (?:the|those|these|them|both)(?: (?:two|2))?)\b"
         ),
         CHEAPEST,
     ),
@@ -82,6 +82,8 @@ _REF_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"两者|二者|俩都|两个都|两款都|两件都"), "two"),
     (re.compile(r"(?<![\d.])([1-9])\s*号(?![码线])"), "num"),
     (re.compile(r"\b(?:the|that|this)\s+(first|top|last)\s+(two|three|2|3)\b"), "en_first_n"),
+    (re.compile(rf"\b(?:the\s+)?{_ORD}\s+(?:and|or|vs\.?|versus|&|with)\s+(?:the\s+)?{_ORD}\b"), "en_ord_pair"),
+    (re.compile(r"\bcompare\s+#?([1-6])\s*(?:and|or|vs\.?|versus|&|with)\s*#?([1-6])\b"), "num_pair"),
     (re.compile(r"\b(?:the|that|this)\s+" + _ORD + r"\b" + _NOT_CARD), "en_ord"),
     (re.compile(r"\b" + _ORD + r"\s+(?:one|ones|item|option|pick|product|choice|pair)\b"), "en_ord"),
     (re.compile(r"\b(?:both|these two|those two|the two|the 2|these 2|either one)\b"), "two"),
@@ -125,6 +127,10 @@ def find_references(text: str) -> tuple[list[int | str], list[tuple[int, int]]]:
                 found = list(range(-n, 0)) if m.group(1) == "last" else list(range(1, n + 1))
             elif kind == "en_ord":
                 found = [_EN_ORD[m.group(1)]]
+            elif kind == "en_ord_pair":  # "the first and second", "1st vs 2nd"
+                found = [_EN_ORD[m.group(1)], _EN_ORD[m.group(2)]]
+            elif kind == "num_pair":  # "compare 1 and 3"
+                found = [int(m.group(1)), int(m.group(2))]
             else:
                 found = [int(m.group(1))]
             found = [f for f in found if f != 0]
@@ -183,13 +189,14 @@ _NEG_EN = re.compile(
 _POST_ZH = re.compile(
     r"(?:的话)?(?:就|还是|也|都)?(?:算了|不要了|别推了|别推荐了|别再推了|不用推了|不考虑|不用了|pass|不行|免了|"
     r"[喝吃穿用看戴玩]腻了|腻了|有了|已经有了|有(?:一堆|一大堆|好多|很多|太多|一柜子)了?|(?:他|她)?不缺|已有|不适合|不喜欢|不太行|不咋地|踩过雷|踩雷|拉黑|out|"
-    r"(?<=的)不要(?=[\s,，。!！~哈啊哦呀]|$)|"
+    r"(?<=的)(?:也|都|就)?不要(?:了)?(?=[\s,，。!！~哈啊哦呀]|$)|"
     r"(?:太|有点|有些|好|真|也太|显得)(?:俗|土|丑|普通|一般|平淡|老气|显老|嫩|花|艳|暗|闷|丑了|low|廉价|扎眼|刺眼|晃眼|跳|骚|夸张|幼稚|死板|沉闷|显黑|显脏|不耐脏)"
     r"(?:了|气)?|显老|显胖|显黑|难看|不好看)"
 )
 _POST_EN = re.compile(
     r"(?:\s+(?:is|are|'s|'re|was|were|look|looks|seem|seems))?\s*(?:-free\b|\s+free\b|\s+(?:is|are)?\s*(?:a bit much|"
     r"too much|out|not (?:for|her|his|my|our) \w+|a no|a no-go|not happening|not it|"
+    r"(?:will |would |'ll )?gets? (?:filthy|dirty|grubby|stained)|shows? (?:the )?(?:dirt|stains)|"
     r"(?:a bit |way |far |kind of |kinda |just |bit )?too (?:loud|bright|flashy|girly|boring|plain|dark|old|"
     r"young|childish|busy|garish|tacky|loud-looking|cheap-looking)|(?:so |really )?(?:ugly|tacky|hideous|meh))\b|"
     r"\?\s*(?:nah|nope|no)\b)"
@@ -202,11 +209,21 @@ _END_EN = re.compile(
 _START = re.compile(r"[,.!?;，。！？；]|\b(?:but|and|so|then)\b|但|而且|然后|不过|还是")
 
 
+#: A space between Chinese words, which shoppers type instead of a comma ("皮鞋有棕的吗 黑的我有了").
+_SPACE_ZH = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+#: Words that carry no object of a rejection ("粉的 算了": the object is before the space).
+_NO_OBJECT = re.compile(r"[\s我他她你们就也都还是的啊呀吧]*")
+
+
 def _clause_start(text: str, pos: int) -> int:
-    """Where the clause that ends at ``pos`` starts (after the last clause delimiter)."""
+    """Where the clause that ends at ``pos`` starts: after the last clause delimiter, or after the last space
+    between Chinese words when what follows that space still names something ("有棕的吗 黑的我有了")."""
     start = 0
     for m in _START.finditer(text, 0, pos):
         start = m.end()
+    for m in _SPACE_ZH.finditer(text, start, pos):
+        if not _NO_OBJECT.fullmatch(text, m.end(), pos):
+            start = m.end()
     return start
 
 
@@ -230,18 +247,26 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
 
 # --- refinements ("便宜点的", "cheaper", "换个颜色") -----------------------------------------------------
 
+#: The budget may go up ("贵点也行", "pricier is fine", "don't mind paying more"): the cap goes, nothing else.
+BUDGET_OPEN = re.compile(
+    r"贵(?:一)?(?:点|些)?(?:也|都)(?:行|可以|没事|没关系|无所谓)|贵点无所谓|价格无所谓|价钱无所谓|预算(?:可以)?(?:再)?(?:加|多|放宽)|"
+    r"不差钱|\b(?:pricier|more expensive|dearer) (?:is|are|'s) (?:fine|ok|okay)\b|\bdon'?t mind (?:paying|spending) more\b|"
+    r"\bprice doesn'?t matter\b|\bbudget(?:'s| is)? flexible\b|\bmoney(?:'s| is) no (?:object|issue)\b"
+)
+
 SORT_PATTERNS: dict[str, re.Pattern[str]] = {
     "cheaper": re.compile(
         r"(?:再|更)?便宜(?:一)?(?:点|些)|更便宜|便宜的|实惠(?:一)?(?:点|些)|\bcheaper\b|\bless expensive\b|"
         r"\bmore affordable\b|\blower price|\bcheap\b|\baffordable\b|\binexpensive\b|最便宜|最实惠|最低价|"
-        r"\bcheapest\b|\blowest price\b|"
+        r"\bcheapest\b|\blowest price\b|\bfor less\b|\bless money\b|\bcosts? less\b|\bnot (?:as|so) (?:expensive|pricey)\b|"
         # complaints about the price shown: "都好贵啊", "bit pricey tbh", "over my budget"
         r"(?:太|好|有点|有些|真|也太|这么|那么|偏|略|都|还是)贵(?!一?[点些]的)|贵了|贵死|超预算|超出预算|"
         r"\b(?:too|bit|a bit|little|kinda|so|very|way|really|quite|pretty) (?:pricey|expensive|steep|dear)\b|"
         r"\bover (?:my |the )?budget\b|\bout of my budget\b|\bcan'?t afford\b"
     ),
     "more_expensive": re.compile(
-        r"贵(?:一)?(?:点|些)|更贵|高端|档次高|高档|\bmore expensive\b|\bpricier\b|\bpremium\b|"
+        r"贵(?:一)?(?:点|些)(?!(?:也|都)?(?:行|可以|没事|没关系|无所谓|ok|OK))|更贵(?!(?:也|都)(?:行|可以|没事|没关系))|高端|档次高|高档|"
+        r"\bmore expensive\b(?! (?:is|are) (?:fine|ok|okay))|\bpricier\b(?! (?:is|are) (?:fine|ok|okay))|\bpremium\b|"
         r"\bhigher[- ]end\b|\bfancier\b|\bluxury\b|\bupscale\b|最贵|\bmost expensive\b|\bpriciest\b"
     ),
     "popular": re.compile(

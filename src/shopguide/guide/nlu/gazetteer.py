@@ -3,7 +3,8 @@
 ``guide/data/gazetteer.yaml`` (the project's own list, written for the guide) names common product types
 (空气炸锅 / air fryer, 茶具 / tea set, 手机支架 / phone stand, 相机包 / camera bag, ...) with the top-level
 category they belong to and the catalog product types a shopper might accept instead, and well-known
-brands (华为 / Huawei, Bose, 耐克 / Nike, ...) with the categories they are known for.
+brands (华为 / Huawei, Bose, 耐克 / Nike, ...) with the categories they are known for and, for some, model
+names that say what product they are (AirPods are earphones).
 
 They serve the NLU three ways:
 
@@ -43,6 +44,7 @@ class ForeignBrand:
     name: str
     surfaces: tuple[str, ...]
     domains: tuple[str, ...] = ()
+    models: dict[str, str] = field(default_factory=dict)  # a model name -> the product type it is (airpods -> 耳机)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Gazetteer:
             pair = ("brand", sold) if sold else ("unknown_brand", b.name)
             for surface in b.surfaces:
                 out.setdefault(surface, (pair,))
+            for model, product_type in b.models.items():  # "airpods": the brand, and earphones (if sold)
+                out.setdefault(model, (pair, ("product_type", product_type)) if product_type in sold_types else (pair,))
         return out
 
 
@@ -101,7 +105,11 @@ def parse(raw: Mapping[str, Any], where: str = "gazetteer") -> Gazetteer:
             raise DataError("a brand needs a 'name'", file=at, field="name")
         name = str(entry["name"]).strip()
         surfaces = tuple(dict.fromkeys(s.lower() for s in (name, *_strings(entry.get("alt"), at, "alt"))))
-        brands[name] = ForeignBrand(name, surfaces, _strings(entry.get("domains"), at, "domains"))
+        models = entry.get("models") or {}
+        if not isinstance(models, Mapping) or not all(isinstance(v, str) for v in models.values()):
+            raise DataError("models must map a model name to a product type", file=at, field="models")
+        brands[name] = ForeignBrand(name, surfaces, _strings(entry.get("domains"), at, "domains"),
+                                    {str(k).strip().lower(): v.strip() for k, v in models.items()})  # fmt: skip
     return Gazetteer(products, brands)
 
 

@@ -138,9 +138,11 @@ class Lexicon:
             key = _surface(surface)
             if not key or entries.get(key):
                 continue
-            if pairs[0][0] == "unknown_brand" and any(key.endswith(p) and key != p for p in products):
-                continue  # 苹果手机 is the brand 苹果 + the catalog's 手机, not one brand word
+            if pairs[0][0] == "unknown_brand" and any(_ends_with_word(key, p) for p in products):
+                continue  # 苹果手机 is the brand 苹果 + the catalog's 手机, not one brand word (but iphone is)
             entries[key] = pairs
+            if key.isascii() and key[-1:].isalpha() and key[-1] not in "sy":
+                entries.setdefault(key + "s", pairs)  # iphones, camping stoves, fishing rod -> rods
         for surface, pairs in (extra or {}).items():
             entries[_surface(surface)] = tuple(pairs)
         return cls(entries, gazetteer)
@@ -276,6 +278,13 @@ class Lexicon:
                 out.append(Match(i, i + len(key), key, pairs))
             i += len(key)
         return out
+
+
+def _ends_with_word(key: str, word: str) -> bool:
+    """Whether ``key`` is something + ``word`` (Chinese: any prefix; Latin: a separate word, so not iphone)."""
+    if key == word or not key.endswith(word):
+        return False
+    return not word.isascii() or key[-len(word) - 1] == " "
 
 
 def _split(surfaces: str) -> list[str]:

@@ -8,7 +8,8 @@ so that words which merely contain a numeral character stay intact (百搭, 一�
   六岁 -> 6岁);
 * two adjacent numerals before a unit are a range: 两三百 -> 200-300, 一两千 -> 1000-2000;
 * digits with a magnitude: 5百 -> 500, 1千5 -> 1500, 3万 -> 30000, 1.5万 -> 15000, 1k -> 1000, 2w -> 20000,
-  1.5k -> 1500 (not 18k金 / 18k gold, and not 65w when it is a charger's wattage);
+  1.5k -> 1500 (not 18k金 / 18k gold, and not 65w when it is a charger's wattage); a magnitude written once after
+  a range applies to both ends (2-3k -> 2000-3000, 2到3千 -> 2000到3000);
 * vague amounts stay words so that :mod:`.prices` can read them as ranges: 几十 / 几百 / 小几百 are not converted;
 * English number words: "three hundred" -> 300, "a hundred" -> 100, "fifty" -> 50, "two grand" -> 2000,
   "a couple hundred" -> 200 (only runs with a number word; "one" alone is left alone: "the blue one").
@@ -103,7 +104,17 @@ def _convert_run(match: re.Match[str], text: str) -> str:
     return run if value is None else _fmt(value)
 
 
+#: A range whose magnitude is written once, after its upper end: "2-3k", "2到3千", "1.5~2万".
+_SHARED_MAGNITUDE = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)(\s*(?:-|~|到|至|to)\s*)(\d+(?:\.\d+)?)\s*(k|w|千|万)(?![a-z])"
+)
+
+
 def _convert_magnitudes(text: str) -> str:
+    def shared(m: re.Match[str]) -> str:
+        low, high, unit = m.group(1), m.group(3), m.group(4)
+        return f"{low}{unit}{m.group(2)}{high}{unit}" if float(low) < float(high) else m.group(0)
+
     def digits(m: re.Match[str]) -> str:
         value = float(m.group(1)) * _UNITS[m.group(2)]
         if m.group(3):
@@ -113,6 +124,7 @@ def _convert_magnitudes(text: str) -> str:
     def latin(m: re.Match[str]) -> str:
         return _fmt(float(m.group(1)) * (1000 if m.group(2) == "k" else 10000))
 
+    text = _SHARED_MAGNITUDE.sub(shared, text)
     text = _MAG_DIGITS.sub(digits, text)
     return _MAG_LATIN.sub(latin, text)
 
@@ -190,6 +202,10 @@ def basic_normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text or "").lower().split())
 
 
+#: Chat shorthand for "with" ("go w the black one", "w/ a case").
+_WITH = re.compile(r"(?<![\w/])w/(?=\s|\w)|(?<![\w'])w(?= (?:the|a|an|my|that|this|those|these|it|them)\b)")
+
+
 def normalize_text(text: str) -> str:
-    """What the NLU reads: :func:`basic_normalize` plus :func:`convert_numerals`."""
-    return convert_numerals(basic_normalize(text))
+    """What the NLU reads: :func:`basic_normalize`, "w/" read as "with", and :func:`convert_numerals`."""
+    return convert_numerals(_WITH.sub("with", basic_normalize(text)))

@@ -84,7 +84,28 @@ _RECOMMENDING = re.compile(
     r"推荐|建议|挑|选个|适合|什么好|啥好|哪款好|有啥好|好吃|好用|\brecommend|\bsuggest|\bpick\b|\bsuits?\b|"
     r"\bwhat (?:would|do|should) you\b|\bany good\b|\bideas?\b"
 )
-_BUYING = re.compile(r"买|卖|有没有|\bbuy\b|\bsell\b|\bcarry\b|\bdo you have\b|\bin stock\b|\bget (?:one|a|an|some)\b")
+_BUYING = re.compile(
+    r"买|卖|有没有|\bbuy\b|\bsell\b|\bcarry\b|\bdo you have\b|\bin stock\b|\bget (?:one|a|an|some)\b|"
+    r"\b(?:do|does) (?:you|u|ur shop|your shop|you guys|u guys|the shop|this shop) (?:have|sell|carry|stock)\b"
+)
+#: Asking whether the shop has something ("do u sell kayaks", "got any snorkels?", "any kayaks?"): the object.
+_ASKS_FOR = re.compile(
+    r"(?:\b(?:sell|carry|stock|have|got|buy|get)\s+(?:any|some|a|an)?\s*|"
+    r"^(?:and |so |ok |hi |hey )?(?:any|got any|what about|how about)\s+(?:a |an |some )?)"
+    r"((?:[a-z][a-z-]*\s+){0,2}[a-z][a-z-]*)\s*"
+    r"(?:[?!.]|$|\b(?:tho|though|at all|here|too|as well|in stock|by any|lol|lmao|pls|please|plz|then|rn)\b)"
+)
+
+
+def _asked_for(normalized: str, unknown: list[str]) -> str | None:
+    """The thing asked for when a word of it is unknown ("any kayaks?" -> "kayaks"), else None."""
+    for m in _ASKS_FOR.finditer(normalized):
+        words = [w for w in m.group(1).split() if w not in _STOP]
+        if words and any(w in unknown for w in words):
+            return " ".join(words)
+    return None
+
+
 #: Leaving the choice to the guide ("都可以，你推荐吧", "you pick"): not a choice of one shown.
 _YOU_PICK = re.compile(r"推荐|你(?:来|帮我)?(?:挑|选|定)|\brecommend|\bsuggest|\byou (?:pick|choose|decide)\b")
 _SIMILAR = re.compile(r"类似|相似|差不多的|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
@@ -272,7 +293,8 @@ class NLU:
         if m := _ORDER_ID.search(normalized):
             slots["order_id"] = re.sub(r"\s", "", m.group(1) or m.group(2)).upper()
         covered = [(m.start, m.end) for m in reading.matches]
-        unknown = self.unknown_words(normalized, covered) if intent not in SILENT else []
+        asks_for = lang == "en" and _ASKS_FOR.search(normalized)  # "what about a cat scratching post lol"
+        unknown = self.unknown_words(normalized, covered) if intent not in SILENT or asks_for else []
         if not PRODUCT_SLOTS & slots.keys() and not slots.get("unknown_product"):
             if self.tagger is not None and lang == "zh":
                 slots.update(self._tagged_product(text))
@@ -281,8 +303,12 @@ class NLU:
                 if same:
                     slots["product_type"] = same
                     unknown = []
-            if "unknown_product" in slots and intent in NOT_SHOPPING and confidence < TAGGED_OVERRIDE:
-                intent = Intent.FIND_PRODUCT  # "我想买一个空气炸锅": a named product outweighs a weak guess
+            if unknown and lang == "en" and not PRODUCT_SLOTS & slots.keys() and not slots.get("unknown_product"):
+                asked = _asked_for(normalized, unknown)
+                if asked:  # "do u sell kayaks?" / "any kayaks?": a product the shop does not know of
+                    slots["unknown_product"], unknown = asked, []
+        if "unknown_product" in slots and intent in NOT_SHOPPING and confidence < TAGGED_OVERRIDE:
+            intent = Intent.FIND_PRODUCT  # "我想买一个空气炸锅" / "what about a scratching post lol": a named product
 
         context = dict(context_slots or {})
         if (
@@ -320,8 +346,11 @@ class NLU:
         if intent in SERVICE and PRODUCT_SLOTS & slots.keys() and cues.ADD_ITEM.search(normalized):
             # "再加个香薰蜡烛 凑个包邮" / "can i add a tie too": one more product, not an order change
             intent, confidence = Intent.FIND_PRODUCT, max(confidence, scores.get(Intent.FIND_PRODUCT.value, 0.0))
-        buying = slots.get("unknown_product") and _BUYING.search(normalized)
-        if intent in SERVICE and intent not in (Intent.AFTER_SALES, Intent.ORDER_STATUS) and buying:
+        buying = (slots.get("unknown_product") or slots.get("unknown_brand")) and _BUYING.search(normalized)
+        unsure_question = intent is Intent.ASK_ATTRIBUTE and not context and confidence < 0.5
+        if (
+            (intent in SERVICE and intent not in (Intent.AFTER_SALES, Intent.ORDER_STATUS)) or unsure_question
+        ) and buying:
             # "can I buy a gift card here?": whether the shop sells something, which it does not
             intent, confidence = Intent.FIND_PRODUCT, max(confidence, scores.get(Intent.FIND_PRODUCT.value, 0.0))
         if intent in SERVICE and shopping_words and confidence < UNSURE_SERVICE and not slots.get("order_id"):

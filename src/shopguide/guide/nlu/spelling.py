@@ -27,6 +27,58 @@ def _edits1(word: str) -> set[str]:
     return set(deletes + swaps + replaces + inserts)
 
 
+#: Chat English that is one edit from a catalog word but no typo of it: contractions typed without their
+#: apostrophe ("shes" is not "shoes") and everyday words near catalog words ("metro" is not "retro").
+NOT_TYPOS = frozenset(
+    [
+        "shes",
+        "hes",
+        "its",
+        "thats",
+        "whats",
+        "wheres",
+        "theres",
+        "heres",
+        "hows",
+        "whos",
+        "lets",
+        "dont",
+        "cant",
+        "wont",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "didnt",
+        "doesnt",
+        "hasnt",
+        "havent",
+        "couldnt",
+        "wouldnt",
+        "shouldnt",
+        "youre",
+        "theyre",
+        "were",
+        "ive",
+        "youve",
+        "weve",
+        "theyve",
+        "ill",
+        "youll",
+        "shell",
+        "hell",
+        "metro",
+        "mums",
+        "moms",
+        "dads",
+        "shoe",
+        "ones",
+        "bits",
+        "lots",
+    ]
+)
+
+
 class Speller:
     """Corrects unknown ASCII words of a normalised message to lexicon words."""
 
@@ -42,7 +94,7 @@ class Speller:
                 self.words.add(surface)
             elif len(parts) == 2 and all(p.isalpha() for p in parts):
                 self.joined.setdefault("".join(parts), surface)
-        self.known = {w for w in known if w.isascii()} | self.words
+        self.known = {w for w in known if w.isascii()} | self.words | NOT_TYPOS
 
     def correct_word(self, word: str) -> str | None:
         """The lexicon word ``word`` was meant to be, or None (known, too short, or ambiguous)."""
@@ -59,6 +111,8 @@ class Speller:
             candidates = sorted({a + c + b for a, b in splits for c in _LETTERS} & self.words)
         else:
             candidates = sorted(c for c in _edits1(word) if c in self.words and len(c) >= MIN_EDIT_LENGTH - 1)
+            if len(word) == MIN_EDIT_LENGTH:  # five letters: a changed letter reaches real words ("metro"/"retro")
+                candidates = [c for c in candidates if len(c) != len(word) or sorted(c) == sorted(word)]
         candidates = [c for c in candidates if c != word[:-1] or not word.endswith("s")]  # a plural is no typo
         if len(candidates) > 1:  # ambiguous: keep those that start like the typo, else give up
             candidates = [c for c in candidates if c[0] == word[0]]

@@ -55,7 +55,7 @@ PRODUCT_TYPE = {
     "手机壳": "phone case|phone cases|iphone case|iphone cases|手机套",
     "耳机": "蓝牙耳机|earphones|headphones|earbuds|headset",
     "充电器": "充电头|charger|chargers",
-    "平板电脑": "平板|tablet|tablets|ipad",
+    "平板电脑": "平板|tablet|tablets",
     "智能手表": "手环|smartwatch|smart watch|fitness tracker",
     "笔记本电脑": "笔记本|laptop|laptops|notebook computer",
     "充电宝": "移动电源|power bank|power banks|portable charger",
@@ -120,7 +120,7 @@ COLOR = {
     "驼色": "camel",
     "银色": "silver",
     "金色": "gold|golden",
-    "透明": "透明的|clear|transparent",
+    "透明": "透明的|透明款|clear|transparent|see-through|see through|seethrough",
 }
 #: Single colour characters that count as a colour only right before a product word (白衬衫, 黑裙子).
 COLOR_CHARS = {"红": "红色", "黑": "黑色", "白": "白色", "蓝": "蓝色", "绿": "绿色", "黄": "黄色", "紫": "紫色",
@@ -188,7 +188,7 @@ SEASON = {
 GENDER = {
     "女": "女士|女款|女生|女式|女装|女的|女性|女人|女孩|女孩子|妹子|小姐姐|女神|women|women's|womens|woman|"
     "ladies|lady|female|for her|girl|girls",
-    "男": "男士|男款|男生|男式|男装|男的|男性|男人|男孩|男孩子|男神|men|men's|mens|man|male|guy|guys|for him|boy|boys",
+    "男": "男士|男款|男生|男式|男装|男的|男性|男人|男孩|男孩子|男神|men|men's|mens|man|male|guy|for him|boy|boys",
     "中性": "男女同款|情侣款|unisex|gender neutral",
 }
 
@@ -207,8 +207,12 @@ RECIPIENT = {
     "男朋友": ("男朋友|男友|男票|boyfriend|bf", "男", ""),
     "老婆": ("老婆|媳妇|妻子|太太|wife|wifey", "女", ""),
     "老公": ("老公|丈夫|husband|hubby", "男", ""),
-    "妈妈": ("妈妈|妈|老妈|母亲|妈咪|mom|mum|mother|mama|mommy|mother's", "女", ""),
-    "爸爸": ("爸爸|爸|老爸|父亲|dad|father|papa|daddy|father's", "男", ""),
+    "妈妈": (
+        "妈妈|妈|老妈|母亲|妈咪|母亲节|mom|mum|moms|mums|mom's|mum's|mother|mama|mommy|mother's|mothers day|mother's day",
+        "女",
+        "",
+    ),
+    "爸爸": ("爸爸|爸|老爸|父亲|父亲节|dad|dads|dad's|father|papa|daddy|father's|fathers day|father's day", "男", ""),
     "父母": ("父母|爸妈|parents", "", ""),
     "儿子": ("儿子|son", "男", ""),
     "女儿": ("女儿|daughter", "女", ""),
@@ -219,7 +223,7 @@ RECIPIENT = {
     "侄子": ("侄子|外甥|侄儿|nephew", "男", ""),
     "侄女": ("侄女|外甥女|niece", "女", ""),
     "同事": ("同事|coworker|coworkers|co-worker|colleague|colleagues", "", ""),
-    "领导": ("领导|上司|boss|manager", "", ""),
+    "领导": ("领导|上司|老板过生日|送老板|给老板|boss|manager", "", ""),
     "老师": ("老师|teacher", "", ""),
     "客户": ("客户|client|clients|customer", "", ""),
     "对象": ("对象|partner", "", ""),
