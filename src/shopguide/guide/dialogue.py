@@ -54,6 +54,13 @@ ALSO = re.compile(
 )
 #: Sentence ends, and the spaces Chinese shoppers use as punctuation ("就这个了 能走顺丰不").
 _SENTENCES = re.compile(r"[.?!;。？！；]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of a message (at least two characters each)."""
+    return [c.strip() for c in _SENTENCES.split(text) if len(c.strip()) >= 2]
+
+
 #: Sentences of one message read on their own for a second question (the rest is left to the next turn).
 MAX_CLAUSES = 4
 #: Policy questions answered next to the first request of a message (:meth:`DialogueManager._policy_too`).
@@ -258,7 +265,7 @@ class DialogueManager:
         (:meth:`_policy_too`), rather than the question alone."""
         if u.intent not in POLICY_TOO or not s.shown:
             return u
-        clauses = [c.strip() for c in _SENTENCES.split(u.text) if len(c.strip()) >= 2]
+        clauses = _sentences(u.text)
         if len(clauses) < 2:
             return u
         first = self.nlu.understand(clauses[0], lang=lang, context_slots=dict(s.slots))
@@ -273,7 +280,7 @@ class DialogueManager:
         question whose FAQ entry is not already in the reply has that entry's answer added."""
         if self.faq is None or out.handoff or out.action not in ("accept", "faq", "results", "no_results", "attribute"):
             return None
-        clauses = [c.strip() for c in _SENTENCES.split(u.text) if len(c.strip()) >= 2]
+        clauses = _sentences(u.text)
         if len(clauses) < 2:
             return None
         for clause in clauses[:MAX_CLAUSES]:  # each clause costs one more understand() under the turn's deadline
@@ -392,8 +399,7 @@ class DialogueManager:
         if (
             named
         ):  # "皮鞋有棕的吗 黑的我有了" rules something out of the shoes shown; "show me yellow wellies" asks anew
-            shown = {self.kg.attributes(i).get("product_type") for i in s.shown}
-            return set(named) <= shown and any(u.negated.values())
+            return set(named) <= self.kg.types_of(s.shown) and any(u.negated.values())
         return any(u.negated.values()) or any(u.slots.get(k) for k in NARROWING)
 
     def _cued(self, s: Session, u: Understanding) -> Intent | None:

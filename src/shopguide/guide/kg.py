@@ -185,6 +185,10 @@ class KnowledgeGraph:
         }
         return {k: v for k, v in facts.items() if v not in (None, "")}
 
+    def types_of(self, item_ids: Iterable[str]) -> set[str]:
+        """The product types of ``item_ids`` (unknown items left out)."""
+        return {t for t in (self.attributes(i).get("product_type") for i in item_ids) if t}
+
     def compare(self, a: str, b: str) -> Comparison:
         """Shared and different facts of two items (a fact only one of them has counts as different)."""
         fa, fb = self.attributes(a), self.attributes(b)

@@ -18,6 +18,7 @@ from shopguide.guide.service_cues import (
     BOT_QUESTION,
     CASE_WAIT,
     LATE_HOUR,
+    MAINLAND,
     PLACE,
     REGION_ONLY,
     SHIPPED,
@@ -83,10 +84,6 @@ BARGAIN = re.compile(
     r"\b(?:can|could|would|will) you (?:do|give|make|let|offer)\b.{0,30}\b(?:cheaper|lower|discount|better price|"
     r"better deal|deal|less)\b|\b(?:can|could|would) you do (?:it|this|that|them) for\b|"
     r"\blower (?:the|your|ur) price\b|\bbest price\b|\bknock\b.{0,20}\boff\b|\bnegotiab|\bhaggl|\bbargain\b"
-)
-#: Mainland places, whose shipping questions are about time or fees rather than whether they are served.
-_MAINLAND = re.compile(
-    r"beijing|shanghai|guangzhou|shenzhen|chengdu|hangzhou|harbin|北京|上海|广州|深圳|成都|杭州|哈尔滨|[\u4e00-\u9fff]{2,3}(?:省|市)|province"
 )
 #: A hypothetical ("那要是已经发了咋整", "what if it already shipped").
 _IF = re.compile(r"要是|如果|万一|假如|假设|\bif\b|\bwhat if\b|\bsuppose\b")
@@ -194,7 +191,7 @@ def faq(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: In
     browsing = s.shown and any(s.slots.get(k) for k in ("product_type", "category"))
     text = u.text.lower()
     region = dm.faq.get("shipping_area") if dm.faq is not None and intent == Intent.SHIPPING else None
-    if region is not None and PLACE.search(text) and not _ASKS_WHEN.search(text) and not _MAINLAND.search(text):
+    if region is not None and PLACE.search(text) and not _ASKS_WHEN.search(text) and not MAINLAND.search(text):
         return faq_outcome(dm, s, u, lang, FaqHit(region, 1.0))  # "what about macau, my friend lives there"
     said_shipped = SHIPPED.search(u.normalized or text) and not SHIP_QUESTION.search(text) and not _IF.search(text)
     if intent == Intent.ORDER_CHANGE and said_shipped:
@@ -305,7 +302,7 @@ def after_sales(dm: DialogueManager, s: Session, u: Understanding, lang: str) ->
         if hit is not None and hit.score >= dm.faq_unsure_threshold and not hit.entry.handoff:  # "直接退钱 几天能到"
             return faq_outcome(dm, s, u, lang, hit)
     policy = not angry and not order_id and is_policy_question(dm, u, text)
-    if policy and s.case.get("asked") and not pinned_faq(text):
+    if policy and s.case.get("asked") and pinned is None:
         hit = dm.faq.best(u.text, intent=Intent.AFTER_SALES.value) if dm.faq else None
         policy = hit is not None and hit.score >= dm.faq_threshold  # "我周末还等着穿呢" is the case going on
     if policy:

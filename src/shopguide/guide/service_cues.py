@@ -154,12 +154,17 @@ def medical_question(text: str) -> bool:
 
 
 #: A message that is only a place (and "and ... again"), read as a follow-up of a delivery question.
+#: Mainland cities and provinces: a shipping question naming one is about time or fees, not whether it is served.
+_MAINLAND = (
+    r"beijing|shanghai|guangzhou|shenzhen|chengdu|hangzhou|harbin|[a-z]+ province|"
+    r"北京|上海|广州|深圳|成都|杭州|哈尔滨|[\u4e00-\u9fff]{2,3}(?:省|市)"
+)
 _PLACE = (
     r"(?:hong ?kong|hk|macao|macau|taiwan|singapore|japan|korea|usa|us|uk|canada|australia|overseas|abroad|"
-    r"xinjiang|tibet|xizang|inner mongolia|qinghai|ningxia|gansu|hainan|beijing|shanghai|guangzhou|shenzhen|"
-    r"chengdu|hangzhou|harbin|[a-z]+ province|香港|澳门|台湾|新加坡|日本|韩国|美国|英国|加拿大|澳洲|海外|国外|新疆|西藏|"
-    r"内蒙古?|青海|宁夏|甘肃|海南|北京|上海|广州|深圳|成都|杭州|哈尔滨|[\u4e00-\u9fff]{2,3}(?:省|市))"
+    r"xinjiang|tibet|xizang|inner mongolia|qinghai|ningxia|gansu|hainan|香港|澳门|台湾|新加坡|日本|韩国|美国|英国|加拿大|"
+    rf"澳洲|海外|国外|新疆|西藏|内蒙古?|青海|宁夏|甘肃|海南|{_MAINLAND})"
 )
+MAINLAND = re.compile(_MAINLAND)
 #: A place named in a shipping question ("what about macau, my friend lives there", "寄新加坡行不").
 PLACE = re.compile(rf"(?<![a-z]){_PLACE}(?![a-z])")
 REGION_ONLY = re.compile(

@@ -101,8 +101,8 @@ def not_carried_brand(dm: DialogueManager, s: Session, u: Understanding, lang: s
 
 def _common_type(dm: DialogueManager, ids: Sequence[str]) -> str | None:
     """The product type every item of ``ids`` shares (None when they differ)."""
-    types = {dm.kg.attributes(i).get("product_type") for i in ids}
-    return types.pop() if len(types) == 1 and None not in types else None
+    types = dm.kg.types_of(ids)
+    return types.pop() if len(types) == 1 else None
 
 
 def _rejected(dm: DialogueManager, u: Understanding, lang: str) -> str:
