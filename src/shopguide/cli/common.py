@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from shopguide.config import Settings
 from shopguide.errors import ConfigError, DataError, NotFoundError, ShopguideError
+from shopguide.privacy.log_filter import install_log_scrubbing
 
 console = Console()
 err_console = Console(stderr=True)
@@ -105,3 +106,4 @@ def configure_logging(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+    install_log_scrubbing()  # personal data never reaches a log (house rule 14)

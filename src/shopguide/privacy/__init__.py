@@ -1,5 +1,6 @@
-"""Privacy: personal data scrubbing (脱敏) before text is stored or logged."""
+"""Privacy: personal data scrubbing (脱敏) before text is stored or logged, pseudonymous shopper ids
+(`pseudonym`), export and erasure (`erasure`), retention (`retention`)."""
 
-from shopguide.privacy.scrub import scrub
+from shopguide.privacy.scrub import PiiSpan, find_pii, scrub, scrub_value
 
-__all__ = ["scrub"]
+__all__ = ["PiiSpan", "find_pii", "scrub", "scrub_value"]

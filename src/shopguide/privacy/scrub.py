@@ -1,69 +1,151 @@
-"""Masking personal data in free text (脱敏): phone numbers, e-mail addresses, ID and bank card numbers.
+"""Masking personal data in free text (脱敏) before it is stored or logged.
 
-``scrub("我的电话13812345678，邮箱 a.b@qq.com")`` -> ``"我的电话[电话]，邮箱 [邮箱]"`` (English labels for English
-text: ``[phone]``, ``[email]``). Runs before a chat transcript is written to a hand-off ticket.
+``scrub("我的电话13812345678，邮箱 a.b@qq.com")`` -> ``"我的电话[电话]，邮箱 [邮箱]"``; English labels for English
+text (``[phone]``, ``[email]``, ``[ID number]``, ``[card number]``, ``[address]``, ``[name]``). It runs before a chat
+turn enters a session's history (and so a hand-off ticket), on event context (:func:`scrub_value`) and on every
+log record (:mod:`shopguide.privacy.log_filter`).
 
-* mobile numbers: Chinese 1[3-9]xxxxxxxxx with an optional +86 / 0086 and spaces or dashes; international
-  ``+<country> ...`` numbers of 8-15 digits;
-* landlines: 0xx(x)-xxxxxxx(x);
-* e-mail addresses;
-* Chinese resident ID numbers (18 characters whose ISO 7064 check digit is right);
-* bank card numbers: 13-19 digits that pass the Luhn check.
+:func:`find_pii` says where the personal data is: phone numbers, e-mail addresses, resident ID and bank card
+numbers (:mod:`shopguide.privacy.numbers`), street addresses and personal names (:mod:`shopguide.privacy.patterns`);
+those modules say which rule catches what, and why. The rules read the text with full-width forms folded to ASCII
+(``１３８…`` is a phone number too), one character for one, so offsets are those of the text given.
 
-Order numbers stay: they are what the after-sales team needs. A run of digits that is none of the above is
-left alone, and so is a Luhn-valid one right after 订单 / 单号 / "order" (an order number, not a card).
+Overlaps are settled by how certain a kind is: e-mail > ID number > phone > card > name > address (a checksum or
+an ``@`` is surer than a cue). Candidates of one kind that overlap are joined; a name or an address that overlaps a
+surer span keeps its longest part outside it, a number is dropped. Order numbers are never masked: the after-sales
+team needs them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
-_INTL = re.compile(r"(?<![\w+])\+\d{1,3}[\s-]?\d(?:[\s-]?\d){6,13}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
-_ID_CARD = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_CARD = re.compile(r"(?<![\d+])\d(?:[\s-]?\d){12,18}(?!\d)")
-_ORDER_CUE = re.compile(r"订单|单号|order|#", re.IGNORECASE)
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+from shopguide.privacy.numbers import Candidate, find_numbers, luhn_ok, valid_resident_id
+from shopguide.privacy.patterns import find_words
+
+__all__ = [
+    "PII_TYPES",
+    "PiiSpan",
+    "PiiType",
+    "find_pii",
+    "luhn_ok",
+    "scrub",
+    "scrub_field",
+    "scrub_value",
+    "valid_resident_id",
+]
+
+PiiType = Literal["phone", "email", "id_number", "card", "address", "name"]
+PII_TYPES: tuple[PiiType, ...] = ("phone", "email", "id_number", "card", "address", "name")
 
 
-def valid_resident_id(number: str) -> bool:
-    """Whether an 18-character Chinese resident ID number has the right check character."""
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == number[17].upper()
+@dataclass(frozen=True, order=True, slots=True)
+class PiiSpan:
+    """Personal data at ``text[start:end]``, of one of :data:`PII_TYPES`."""
+
+    start: int
+    end: int
+    type: PiiType
 
 
-def luhn_ok(digits: str) -> bool:
-    """The Luhn check of a card number (digits only)."""
-    total = 0
-    for k, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if k % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+_PRIORITY = {"email": 6, "id_number": 5, "phone": 4, "card": 3, "name": 2, "address": 1}
+_LABELS = {
+    "zh": {"phone": "[电话]", "email": "[邮箱]", "id_number": "[身份证号]", "card": "[卡号]", "address": "[地址]",
+           "name": "[姓名]"},
+    "en": {"phone": "[phone]", "email": "[email]", "id_number": "[ID number]", "card": "[card number]",
+           "address": "[address]", "name": "[name]"},
+}  # fmt: skip
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # full-width ASCII, ideographic space
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_EDGE = " \t\r\n,.;:!?，。；：！？、-'\"“”‘’()（）"  # trimmed off the ends of a word span's remainder
+
+
+def _subtract(start: int, end: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    pieces = [(start, end)]
+    for s, e in taken:
+        pieces = [p for a, b in pieces for p in ((a, min(b, s)), (max(a, e), b)) if p[1] > p[0]]
+    return pieces
+
+
+def _resolve(text: str, candidates: list[Candidate]) -> list[PiiSpan]:
+    merged: list[list[Any]] = []
+    for start, end, kind in sorted(candidates, key=lambda c: (c[2], c[0], -c[1])):
+        if not 0 <= start < end <= len(text):
+            continue  # no finder should give one; a span outside the text would corrupt the output
+        if merged and merged[-1][2] == kind and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, kind])
+    taken: list[tuple[int, int]] = []
+    spans: list[PiiSpan] = []
+    for start, end, kind in sorted(merged, key=lambda c: (-_PRIORITY[c[2]], c[0] - c[1], c[0])):
+        pieces = _subtract(start, end, taken)
+        if pieces != [(start, end)]:
+            if kind not in ("name", "address"):
+                continue  # a number cut by a surer span is no number
+            a, b = max(pieces, key=lambda p: p[1] - p[0], default=(start, start))
+            while a < b and text[a] in _EDGE:
+                a += 1
+            while b > a and text[b - 1] in _EDGE:
+                b -= 1
+            if b - a < 2:
+                continue
+            start, end = a, b
+        taken.append((start, end))
+        spans.append(PiiSpan(start, end, kind))
+    return sorted(spans)
+
+
+def find_pii(text: str, lang: str | None = None) -> list[PiiSpan]:
+    """Where ``text`` holds personal data: sorted, non-overlapping spans (``lang`` is accepted for symmetry with
+    :func:`scrub`; every rule runs on every text, as shoppers mix languages)."""
+    del lang
+    if not text:
+        return []
+    folded = text.translate(_FOLD)
+    return _resolve(folded, find_numbers(folded) + find_words(folded))
 
 
 def scrub(text: str, lang: str | None = None) -> str:
-    """``text`` with personal data replaced by labels ([电话] / [phone] ...), in the text's language."""
+    """``text`` with personal data replaced by labels ([电话] / [phone] ...) in ``lang`` ("zh" / "en"; by default
+    Chinese labels when the text has a Chinese character)."""
     if not text:
         return text
-    zh = lang == "zh" if lang else bool(re.search(r"[\u4e00-\u9fff]", text))
-    label = {"email": "[邮箱]" if zh else "[email]", "phone": "[电话]" if zh else "[phone]",
-             "id": "[身份证号]" if zh else "[ID number]", "card": "[卡号]" if zh else "[card number]"}  # fmt: skip
-    text = _EMAIL.sub(label["email"], text)
-    text = _ID_CARD.sub(lambda m: label["id"] if valid_resident_id(m.group(0)) else m.group(0), text)
+    spans = find_pii(text, lang)
+    if not spans:
+        return text
+    zh = lang.lower().startswith("zh") if lang else bool(_HAN.search(text))
+    labels = _LABELS["zh" if zh else "en"]
+    out: list[str] = []
+    pos = 0
+    for span in spans:
+        out += [text[pos : span.start], labels[span.type]]
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
 
-    def card(m: re.Match[str]) -> str:
-        if _ORDER_CUE.search(m.string, max(0, m.start() - 12), m.start()):
-            return m.group(0)  # an order number (18-19 digits on Taobao) passes Luhn one time in ten
-        digits = re.sub(r"\D", "", m.group(0))
-        return label["card"] if 13 <= len(digits) <= 19 and luhn_ok(digits) else m.group(0)
 
-    for pattern in (_CN_MOBILE, _INTL, _LANDLINE):  # phones first: +86 138-1234-5678 is no card number
-        text = pattern.sub(label["phone"], text)
-    return _CARD.sub(card, text)
+def scrub_field(key: object, value: str, lang: str | None = None) -> str:
+    """``value`` scrubbed as the value of a field named ``key``: the name is context, so that ``order_id``
+    keeps an order number and ``phone`` masks a bare local number."""
+    prefix = f"{str(key).replace('_', ' ')}: "
+    scrubbed = scrub(prefix + value, lang)
+    return scrubbed[len(prefix) :] if scrubbed.startswith(prefix) else scrub(value, lang)
+
+
+def scrub_value(obj: Any, lang: str | None = None) -> Any:
+    """A copy of a JSON-like value (dicts, lists, tuples, scalars) with every string in it scrubbed; keys are
+    field names: they stay as they are and give their values context (:func:`scrub_field`)."""
+    if isinstance(obj, str):
+        return scrub(obj, lang)
+    if isinstance(obj, Mapping):
+        return {key: scrub_field(key, value, lang) if isinstance(value, str) else scrub_value(value, lang)
+                for key, value in obj.items()}  # fmt: skip
+    if isinstance(obj, list):
+        return [scrub_value(value, lang) for value in obj]
+    if isinstance(obj, tuple):
+        return tuple(scrub_value(value, lang) for value in obj)
+    return obj
