@@ -82,6 +82,9 @@ def stats() -> Callable[[str], dict[str, int]]:
     return _stats
 
 
+EPOCH = 1_700_000_000.0  # 2023-11-14: the checkerboard's event times are offsets from here
+
+
 @pytest.fixture
 def checkerboard_files(tmp_path: Path) -> tuple[Path, Path]:
     """The checkerboard world (see ``shopguide.recommend.checks``) as an items JSONL and an events CSV."""
@@ -97,8 +100,8 @@ def checkerboard_files(tmp_path: Path) -> tuple[Path, Path]:
     with events.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["user", "item", "type", "ts"])
-        for ev in checks.checkerboard_events():
-            writer.writerow([ev.user, ev.item, ev.type.value, ev.ts])
+        for ev in checks.checkerboard_events():  # at real times: files are checked like the API (2000 .. now)
+            writer.writerow([ev.user, ev.item, ev.type.value, EPOCH + ev.ts])
     return items, events
 
 

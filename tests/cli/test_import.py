@@ -141,6 +141,32 @@ BAD_EVENTS = {
         "user,item,type,ts\nu-li,tea-01,view,1700000000\nu-li,mug-02,view,1700000100\n,bag-03,view,1700000200\n",
         "user",
     ),
+    "nan_value": (
+        "events.jsonl",
+        '{"user": "u-li", "item": "tea-01", "type": "view", "ts": 1700000000}\n'
+        '{"user": "u-li", "item": "mug-02", "type": "view", "ts": 1700000100}\n'
+        '{"user": "u-li", "item": "bag-03", "type": "cart", "ts": 1700000200}\n'
+        '{"user": "u-wang", "item": "bag-03", "type": "purchase", "ts": 1700000300, "value": NaN}\n',
+        "value",
+    ),
+    "infinite_ts": (
+        "events.csv",
+        "user,item,type,ts\nu-li,tea-01,view,1700000000\nu-li,mug-02,view,1700000100\nu-li,bag-03,view,Infinity\n",
+        "ts",
+    ),
+    "ts_1e20": (
+        "events.csv",
+        "user,item,type,ts\nu-li,tea-01,view,1700000000\nu-li,mug-02,view,1700000100\nu-li,bag-03,view,1e20\n",
+        "ts",
+    ),
+    "nul_in_user": (
+        "events.jsonl",
+        '{"user": "u-li", "item": "tea-01", "type": "view", "ts": 1700000000}\n'
+        '{"user": "u-li", "item": "mug-02", "type": "view", "ts": 1700000100}\n'
+        '{"user": "u-li", "item": "bag-03", "type": "cart", "ts": 1700000200}\n'
+        '{"user": "u-wang\\u0000", "item": "bag-03", "type": "view", "ts": 1700000300}\n',
+        "user",
+    ),
 }
 
 
@@ -167,6 +193,17 @@ def test_corrupt_events_file_names_file_line_field_and_imports_nothing(
     assert "Traceback" not in run.out
     assert stats(store_url) == before  # not even the valid items file was written
     assert _events(store_url) == events_before
+
+
+def test_unterminated_quote_names_file_and_line_and_imports_nothing(cli, tmp_path, store_url, stats):
+    bad = _write(tmp_path / "items.csv", 'id,title\nk1,羊毛围巾\nk2,"真丝眼罩\nk3,帆布包\n')
+
+    run = cli("import", "files", "--items", bad, "--store", store_url)
+
+    assert run.code == 2, run.out
+    assert str(bad) in run.out and "line 3" in run.out
+    assert "never closed" in run.out
+    assert stats(store_url)["items"] == 0
 
 
 def test_bad_item_mapping_json_is_a_usage_error(cli, own_files, store_url, stats):

@@ -232,14 +232,14 @@ def test_jsonl_invalid_json_names_line(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "events.jsonl",
-        '{"user": "u1", "item": "A1", "type": "view", "ts": 1}\n\n{"user": "u1", "item": \n',
+        '{"user": "u1", "item": "A1", "type": "view", "ts": 1700000001}\n\n{"user": "u1", "item": \n',
     )
     err = raises_at(lambda: load_events(path), file=path, line=3, field=None)
     assert "invalid JSON" in str(err)
 
 
 def test_jsonl_not_an_object(tmp_path: Path) -> None:
-    path = write(tmp_path, "events.jsonl", '{"user": "u1", "item": "A1", "type": "view", "ts": 1}\n[1, 2]\n')
+    path = write(tmp_path, "events.jsonl", '{"user": "u1", "item": "A1", "type": "view", "ts": 1700000001}\n[1, 2]\n')
     raises_at(lambda: load_events(path), file=path, line=2, field=None)
 
 
@@ -247,7 +247,7 @@ def test_jsonl_unknown_event_type(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "events.jsonl",
-        '{"user": "u1", "item": "A1", "type": "view", "ts": 1}\n{"user": "u1", "item": "A1", "type": "hover", "ts": 2}\n',
+        '{"user": "u1", "item": "A1", "type": "view", "ts": 1700000001}\n{"user": "u1", "item": "A1", "type": "hover", "ts": 1700000002}\n',
     )
     raises_at(lambda: load_events(path), file=path, line=2, field="type")
 

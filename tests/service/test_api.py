@@ -246,7 +246,7 @@ def test_n_100_is_allowed(svc: Service) -> None:
 
 
 def test_too_many_events_is_422_naming_events(svc: Service) -> None:
-    batch = {"events": [event("svc-ev-big", "demo-0040", ts=float(i)) for i in range(MAX_EVENT_BATCH + 1)]}
+    batch = {"events": [event("svc-ev-big", "demo-0040", ts=1_700_000_000.0 + i) for i in range(MAX_EVENT_BATCH + 1)]}
     response = svc.client.post("/v1/events", json=batch)
     assert response.status_code == 422
     assert response.json()["field"] == "events"
@@ -286,7 +286,9 @@ def test_streamed_body_over_the_limit_is_413_json(svc: Service) -> None:
 
 
 def test_streamed_body_under_the_limit_is_accepted(svc: Service) -> None:
-    body = json.dumps({"events": [event("svc-ev-chunks", "demo-0051", ts=float(i)) for i in range(3)]}).encode()
+    body = json.dumps(
+        {"events": [event("svc-ev-chunks", "demo-0051", ts=1_700_000_000.0 + i) for i in range(3)]}
+    ).encode()
     response = svc.client.post(
         "/v1/events", content=iter([body[:40], body[40:]]), headers={"content-type": "application/json"}
     )

@@ -29,7 +29,7 @@ from shopguide.analytics.source import EventSource
 from shopguide.analytics.strategy import context_events, experiment_results, strategy_performance
 from shopguide.analytics.trends import trend_windows, trending
 
-AGGREGATES_VERSION = 1
+AGGREGATES_VERSION = 2  # 2: overview.skipped_events
 SECTIONS = ("overview", "funnel", "retention", "rfm", "trends", "coverage", "strategy", "categories")
 
 

@@ -13,7 +13,8 @@ def overview(source: EventSource, filters: Filters | None = None) -> dict[str, A
     """``events``, ``events_by_type``, ``users`` (with an action: any type but impression), ``buyers``,
     ``purchase_conversion`` (buyers / users), ``items`` (with any event), ``categories`` (top-level, with
     events), ``first_day`` / ``last_day`` (ISO), ``days`` (with events) and ``simulated`` (any event made by
-    the demo simulator)."""
+    the demo simulator); and ``skipped_events``: events of the whole source left out for an unusable time or
+    value (rows an older version stored; not affected by the filters)."""
     with source.session(filters) as s:
         row = s.rows(
             """
@@ -37,4 +38,5 @@ def overview(source: EventSource, filters: Filters | None = None) -> dict[str, A
         "last_day": day_date(last).isoformat() if last is not None else None,
         "days": int(days),
         "simulated": bool(simulated),
+        "skipped_events": int(source.skipped_events),
     }

@@ -4,6 +4,10 @@ The raw events relation may use the export's column names or common alternatives
 at its columns once and writes one ``SELECT`` that normalises them. Everything after that is vectorised
 DuckDB SQL: ids hashed to 64 bits, the event type cast to an ENUM, the day computed at the UTC offset,
 the item's categories and price joined in, and the context JSON parsed once into one column per key.
+
+Rows that an older version stored, or a file holds, with a time or value analytics cannot use (NaN, an
+infinity, a time outside :data:`~shopguide.data.schema.STORED_TS_RANGE`) are skipped, not fatal: the count is
+logged as a warning and kept on the source (``EventSource.skipped_events``), and the dashboard shows it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 import duckdb
 
 from shopguide.analytics.keys import CONTEXT_KEYS, EVENT_TYPES, canonical_type, sql_str
+from shopguide.data.schema import STORED_TS_RANGE
 from shopguide.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -139,8 +144,9 @@ def prepare(
     utc_offset_hours: float,
     unique_items: bool,
     what: str,
-) -> None:
-    """Create ``cats``, ``items`` and ``ev`` in ``con`` (see :mod:`shopguide.analytics.source`)."""
+) -> int:
+    """Create ``cats``, ``items`` and ``ev`` in ``con`` (see :mod:`shopguide.analytics.source`); returns how many
+    events were skipped for an unusable time or value."""
     started = time.perf_counter()
     try:
         events_sql, has_category = _events_select(con, events_relation, what)
@@ -175,23 +181,44 @@ def prepare(
         con.execute(
             "CREATE TABLE ev AS SELECT hash(e.user_id) AS u, e.user_id, hash(e.item_id) AS i, e.item_id, "
             f"{type_expr} AS t, e.value, e.ts, "
-            f"CAST(floor((e.ts + {offset!r}) / 86400) AS INTEGER) AS day, e.session, it.cat, it.leaf, it.price, {keys} "
+            f"CASE WHEN {_usable_time('e.ts')} THEN CAST(floor((e.ts + {offset!r}) / 86400) AS INTEGER) END AS day, "
+            f"e.session, it.cat, it.leaf, it.price, {keys} "
             "FROM (SELECT *, CASE WHEN context IS NOT NULL AND context NOT IN ('', '{}') "
             f"THEN json_transform(context, '{struct}') END AS x FROM raw_events) e "
             "LEFT JOIN items it ON it.i = hash(e.item_id)"
         )
+        # one pass over the working table, not another over the source (a CSV would be parsed twice)
+        skipped = con.execute(
+            f"DELETE FROM ev WHERE (ts IS NOT NULL AND NOT {_usable_time('ts')}) "
+            "OR (value IS NOT NULL AND NOT isfinite(value))"
+        ).fetchall()[0][0]
     except duckdb.ConversionException as exc:
         raise DataError(f"could not read the events: {_first_line(exc)}", file=what) from None
     except duckdb.Error as exc:
         raise DataError(f"could not read the events: {_first_line(exc)}", file=what) from None
+    if skipped:
+        log.warning(
+            "%s: skipped %d events whose time or value is unusable (NaN, infinite, or a time outside %s..%s)",
+            what,
+            skipped,
+            *(time.strftime("%Y-%m-%d", time.gmtime(t)) for t in STORED_TS_RANGE),
+        )
     n = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE ts IS NULL OR user_id IS NULL OR item_id IS NULL) FROM ev"
     ).fetchall()[0]
     if n and n[1]:
         raise DataError(f"{n[1]} events have no user, item or valid time", file=what)
     log.info(
-        "analytics tables ready", extra={"events": n[0] if n else 0, "seconds": round(time.perf_counter() - started, 2)}
+        "analytics tables ready",
+        extra={"events": n[0] if n else 0, "skipped": skipped, "seconds": round(time.perf_counter() - started, 2)},
     )
+    return int(skipped)
+
+
+def _usable_time(col: str) -> str:
+    """SQL: ``col`` (Unix seconds, DOUBLE) is finite and inside :data:`STORED_TS_RANGE`."""
+    low, high = STORED_TS_RANGE
+    return f"(isfinite({col}) AND {col} >= {low!r} AND {col} < {high!r})"
 
 
 def _type_expr(con: duckdb.DuckDBPyConnection) -> str:

@@ -320,6 +320,12 @@ def render_sections(aggs: dict[str, Any]) -> str:
     if meta.get("label"):
         parts.append(f'<p class="banner">{escape(meta["label"])}</p>')
     parts.append(_kpis(aggs.get("overview", {})))
+    skipped = aggs.get("overview", {}).get("skipped_events")
+    if skipped:
+        parts.append(
+            f'<p class="note">{int(skipped):,} stored events were skipped: their time or value is unusable '
+            "(NaN, infinite, or a time outside 1970..2100), as an older version may have stored them.</p>"
+        )
     parts.append(_funnel_section(aggs.get("funnel", {})))
     parts.append(_retention_section(aggs.get("retention", {})))
     parts.append(_rfm_section(aggs.get("rfm", {})))

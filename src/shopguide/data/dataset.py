@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from shopguide.data.schema import Event, EventType, Item, User
+from shopguide.data.schema import RATING_RANGE, Event, EventType, Item, User
 from shopguide.data.vocab import Vocab
 
 EVENT_TYPES: tuple[EventType, ...] = tuple(EventType)
@@ -140,12 +140,17 @@ class Dataset:
 
     @cached_property
     def row_weights(self) -> np.ndarray:
-        """Per-event weight: the event type's weight (ratings use their value times the rating weight)."""
+        """Per-event weight: the event type's weight (ratings use their value times the rating weight).
+
+        A rating value outside :data:`~shopguide.data.schema.RATING_RANGE` (rows an older version stored: NaN,
+        infinities, absurd numbers) is clamped into it, NaN counting as 0, so no weight is ever non-finite."""
         type_w = np.array([self.event_weights.get(t.value, 0.0) for t in EVENT_TYPES], dtype=np.float32)
         w = type_w[self.event_type]
         is_rating = self.event_type == TYPE_CODE[EventType.RATING]
         if is_rating.any():
-            w = np.where(is_rating, w * self.value, w)
+            low, high = RATING_RANGE
+            rating = np.clip(np.nan_to_num(self.value, nan=low, posinf=high, neginf=low), low, high)
+            w = np.where(is_rating, w * rating, w)
         return w.astype(np.float32)
 
     @cached_property

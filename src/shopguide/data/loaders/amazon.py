@@ -28,7 +28,7 @@ from shopguide.data.loaders.base import (
     paused_gc,
     trusted_event,
 )
-from shopguide.data.schema import Event, EventType, Item, User, validate_record
+from shopguide.data.schema import Event, EventType, Item, User, id_problem, validate_record
 from shopguide.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -93,14 +93,14 @@ def _read_sequences(path: Path) -> tuple[list[Event], list[str], set[str]]:
                 if not row:
                     continue
                 user, *seq = row
-                if not user.isdigit():
+                if not _number(user):
                     raise DataError(
-                        f"user id must be a number, got {user!r}", file=str(path), line=line, field="user_id"
+                        f"user id must be a number, got {user[:40]!r}", file=str(path), line=line, field="user_id"
                     )
                 for item in seq:
-                    if not item.isdigit():
+                    if not _number(item):
                         raise DataError(
-                            f"item id must be a number, got {item!r}",
+                            f"item id must be a number, got {item[:40]!r}",
                             file=str(path),
                             line=line,
                             field="item_id",
@@ -111,6 +111,11 @@ def _read_sequences(path: Path) -> tuple[list[Event], list[str], set[str]]:
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
     return events, users, items
+
+
+def _number(text: str) -> bool:
+    """An S3-Rec id: ASCII digits (``str.isdigit`` also takes "²" and other scripts' digits), at most 128."""
+    return text.isascii() and text.isdigit() and len(text) <= 128
 
 
 @lru_cache(maxsize=4096)
@@ -174,12 +179,29 @@ def _add_attribute_tags(items: list[Item], path: Path) -> list[Item]:
             attrs = json.load(handle)
     except json.JSONDecodeError as exc:
         raise DataError(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise DataError(f"invalid JSON: {reason}", file=str(path)) from None
     if not isinstance(attrs, dict):
         raise DataError("expected a JSON object of item id -> attribute ids", file=str(path))
     out = []
     for item in items:
         ids = attrs.get(item.id)
+        if ids and not (isinstance(ids, list) and all(_attribute_id(a) for a in ids)):
+            raise DataError(
+                "expected a list of attribute ids (numbers or names without spaces)", file=str(path), field=item.id
+            )
         if ids:
             item = item.model_copy(update={"tags": [*item.tags, *(f"attr:{a}" for a in ids)]})
         out.append(item)
     return out
+
+
+def _attribute_id(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and id_problem(value) is None

@@ -102,10 +102,14 @@ def as_directory(path: PathLike) -> Path:
 
 
 def iter_delimited(path: Path, *, delimiter: str = ",", encoding: str = "utf-8-sig") -> Iterator[tuple[int, list[str]]]:
-    """Rows of a delimited text file with the 1-based line each row starts on; blank lines are skipped."""
+    """Rows of a delimited text file with the 1-based line each row starts on; blank lines are skipped.
+
+    Quoting is strict: a quote that is never closed, or text right after a closing quote, is a DataError naming
+    the line where the row starts (a lenient reader would silently swallow the rest of the file into one field).
+    """
     try:
         with path.open(encoding=encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
             while True:
                 start = reader.line_num + 1
                 try:
@@ -113,10 +117,17 @@ def iter_delimited(path: Path, *, delimiter: str = ",", encoding: str = "utf-8-s
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    raise DataError(f"malformed row: {exc}", file=str(path), line=start) from None
+                    raise DataError(_csv_problem(exc), file=str(path), line=start) from None
                 if row:
                     yield start, row
     except UnicodeDecodeError as exc:
         raise DataError(f"not {encoding} text ({exc.reason}); save it as UTF-8", file=str(path)) from None
     except OSError as exc:
         raise DataError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "malformed row: a quoted field opened on this line is never closed"
+    return f"malformed row: {text}"

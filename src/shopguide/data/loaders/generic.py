@@ -9,7 +9,10 @@ Columns that are not schema fields go to ``attributes`` for items when they are 
 to ``attributes`` for users, and to ``context`` for events. A category given as text is split on ``>``
 (else ``/``), tags on ``|``, ``,`` or ``，``. Empty cells count as missing.
 
-Every row is validated; a bad row raises :class:`DataError` naming the file, line (or row) and column.
+Every row is validated with the edge rules of :mod:`shopguide.data.schema` (finite numbers, event times from
+2000-01-01 to a day ahead, no control characters, personal data in event context masked); a bad row raises
+:class:`DataError` naming the file, line (or row) and column, and nothing of the file is imported. Malformed
+files (an unclosed quote in a CSV, invalid JSON, text that is not UTF-8) are DataErrors too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,10 +112,11 @@ def _load(
         _check_columns(model, path, table.columns, columns, keyed, 1 if table.unit == "line" else None)
     out: list[M] = []
     first_line: dict[str, int] = {}
+    now = time.time()  # one receiving clock for the whole file (event times may be at most a day ahead of it)
     for pos, row in table.rows:
         record = _record(model, row, columns, keyed, extra)
         try:
-            obj = validate_record(model, record, file=str(path), line=pos)
+            obj = validate_record(model, record, file=str(path), line=pos, now=now)
         except DataError as exc:
             raise _in_source_terms(model, exc, columns, table.unit, pos) from None
         if unique:
@@ -231,7 +236,7 @@ def _json_object(text: str) -> Any:
     """A dict cell written as JSON text (``{"color": "red"}``); other text is left for validation."""
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON (JSONDecodeError is a ValueError), or nested too deeply
         return text
 
 

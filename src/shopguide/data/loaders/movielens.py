@@ -18,7 +18,7 @@ from shopguide.data.loaders.base import (
     paused_gc,
     trusted_event,
 )
-from shopguide.data.schema import Event, EventType, Item, User, validate_record
+from shopguide.data.schema import STORED_TS_RANGE, Event, EventType, Item, User, validate_record
 from shopguide.errors import DataError
 
 ENCODING = "latin-1"
@@ -65,9 +65,16 @@ def _read_ratings(path: Path) -> list[Event]:
             raise DataError(f"expected 4 tab-separated fields, found {len(parts)}", file=str(path), line=line)
         user, item, value, ts = (p.strip() for p in parts)
         for name, raw in (("user_id", user), ("item_id", item), ("rating", value), ("timestamp", ts)):
-            if not raw.isdigit():
-                raise DataError(f"expected a whole number, got {raw!r}", file=str(path), line=line, field=name)
-        events.append(trusted_event(user, item, rating, float(value), float(ts)))
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 128):
+                raise DataError(f"expected a whole number, got {raw[:40]!r}", file=str(path), line=line, field=name)
+        stars, when = int(value), int(ts)
+        if not 1 <= stars <= 5:
+            raise DataError(f"a rating must be 1 to 5, got {stars}", file=str(path), line=line, field="rating")
+        if not STORED_TS_RANGE[0] <= when < STORED_TS_RANGE[1]:
+            raise DataError(
+                f"timestamp {when} is not a time between 1970 and 2100", file=str(path), line=line, field="timestamp"
+            )
+        events.append(trusted_event(user, item, rating, float(stars), float(when)))
     return events
 
 
@@ -75,7 +82,7 @@ def _read_genres(path: Path) -> list[str]:
     genres: dict[int, str] = {}
     for line, text in _lines(path):
         name, _, index = text.rpartition("|")
-        if not name or not index.strip().isdigit():
+        if not name or not (index.strip().isascii() and index.strip().isdigit()):
             raise DataError("expected 'name|index'", file=str(path), line=line)
         genres[int(index)] = name
     return [genres[i] for i in sorted(genres)]

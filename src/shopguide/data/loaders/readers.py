@@ -96,8 +96,11 @@ def _delimited(path: Path, delimiter: str) -> Table:
 
 
 def _json(path: Path) -> Table:
-    with path.open(encoding="utf-8-sig") as handle:
-        head = handle.read(4096).lstrip()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode("utf-8-sig", errors="ignore").lstrip()
+    except OSError as exc:
+        raise DataError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
     if head.startswith("["):
         return _json_array(path)
 
@@ -107,12 +110,7 @@ def _json(path: Path) -> Table:
                 for line, text in enumerate(handle, 1):
                     if not text.strip():
                         continue
-                    try:
-                        value = json.loads(text)
-                    except json.JSONDecodeError as exc:
-                        raise DataError(
-                            f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(path), line=line
-                        ) from None
+                    value = _loads(text, path, line)
                     if not isinstance(value, dict):
                         raise DataError(
                             f"expected a JSON object, found {type(value).__name__}", file=str(path), line=line
@@ -120,16 +118,35 @@ def _json(path: Path) -> Table:
                     yield line, value
         except UnicodeDecodeError as exc:
             raise DataError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
+        except OSError as exc:
+            raise DataError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
 
     return Table(None, records())
+
+
+def _loads(text: str, path: Path, line: int | None) -> Any:
+    """One JSON document; DataError for anything json refuses (also nesting too deep, numbers too long)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = exc.lineno if line is None else line  # a JSON Lines document is one line
+        raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(path), line=where) from None
+    except (ValueError, RecursionError) as exc:  # int digits over the limit; nesting deeper than the stack
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise DataError(f"invalid JSON: {reason}", file=str(path), line=line) from None
 
 
 def _json_array(path: Path) -> Table:
     try:
         with path.open(encoding="utf-8-sig") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(path), line=exc.lineno) from None
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
+    except OSError as exc:
+        raise DataError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
+    data = _loads(text, path, None)
+    if not isinstance(data, list):
+        raise DataError(f"expected a JSON array of objects, found {type(data).__name__}", file=str(path))
     for n, value in enumerate(data, 1):
         if not isinstance(value, dict):
             raise DataError(f"row {n}: expected a JSON object, found {type(value).__name__}", file=str(path), line=n)
@@ -147,8 +164,16 @@ def _parquet(path: Path) -> Table:
 
     def records() -> Iterator[tuple[int, dict[str, Any]]]:
         n = 0
-        for batch in handle.iter_batches(batch_size=65_536):
-            for row in batch.to_pylist():  # plain Python values, whatever dtype pandas wrote
+        batches = handle.iter_batches(batch_size=65_536)
+        while True:
+            try:
+                batch = next(batches, None)
+                rows = [] if batch is None else batch.to_pylist()  # plain Python values, whatever dtype pandas wrote
+            except Exception as exc:  # a corrupt page: pyarrow raises ArrowInvalid / OSError / ValueError
+                raise DataError(f"not a readable Parquet file: {exc}", file=str(path), line=n + 1) from None
+            if batch is None:
+                return
+            for row in rows:
                 n += 1
                 yield n, {k: _plain(v) for k, v in row.items()}
 

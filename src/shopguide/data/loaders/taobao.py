@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shopguide.data.loaders.base import LoadedData, PathLike, paused_gc, trusted_event
-from shopguide.data.schema import Event, EventType, Item, User
+from shopguide.data.schema import STORED_TS_RANGE, Event, EventType, Item, User, id_problem
 from shopguide.errors import DataError
 
 FIELDS = ("user_id", "item_id", "category_id", "behavior", "timestamp")
@@ -65,6 +65,7 @@ def _read_file(
 ) -> None:
     name = str(path)
     behaviors = BEHAVIORS
+    low, high = STORED_TS_RANGE
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             for line, text in enumerate(handle, 1):
@@ -88,18 +89,34 @@ def _read_file(
                         line=line,
                         field="behavior",
                     )
-                for field, value in (("user_id", user), ("item_id", item), ("category_id", category)):
-                    if not value:
-                        raise DataError("empty value", file=name, line=line, field=field)
+                # the dataset's ids are numbers: one cheap test per row, the full check only for others
+                if (
+                    not (user.isdigit() and item.isdigit() and category.isdigit())
+                    or max(len(user), len(item), len(category)) > 128
+                ):
+                    _check_ids(user, item, category, name, line)
                 try:
-                    when = float(int(ts))
+                    when = int(ts)
                 except ValueError:
                     raise DataError(
-                        f"timestamp must be an integer, got {ts!r}", file=name, line=line, field="timestamp"
+                        f"timestamp must be an integer, got {ts[:40]!r}", file=name, line=line, field="timestamp"
                     ) from None
-                events.append(trusted_event(user, item, kind, 1.0, when))
+                if not low <= when < high:
+                    raise DataError(
+                        f"timestamp {when} is not a time between 1970 and 2100", file=name, line=line, field="timestamp"
+                    )
+                events.append(trusted_event(user, item, kind, 1.0, float(when)))
                 users[user] = None
                 if item not in categories:
                     categories[item] = category
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason})", file=name) from None
+
+
+def _check_ids(user: str, item: str, category: str, file: str, line: int) -> None:
+    for field, value in (("user_id", user), ("item_id", item), ("category_id", category)):
+        if not value:
+            raise DataError("empty value", file=file, line=line, field=field)
+        why = id_problem(value)
+        if why is not None:
+            raise DataError(why, file=file, line=line, field=field)

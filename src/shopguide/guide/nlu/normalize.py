@@ -21,6 +21,7 @@ dependencies.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -119,7 +120,7 @@ def _convert_magnitudes(text: str) -> str:
         value = float(m.group(1)) * _UNITS[m.group(2)]
         if m.group(3):
             value += int(m.group(3)) * _UNITS[m.group(2)] / 10
-        return _fmt(value)
+        return _fmt(value) if math.isfinite(value) else m.group(0)  # a run of digits too long for a float
 
     def latin(m: re.Match[str]) -> str:
         return _fmt(float(m.group(1)) * (1000 if m.group(2) == "k" else 10000))

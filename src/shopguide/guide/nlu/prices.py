@@ -18,15 +18,19 @@ marker and nothing else)
 
 Every amount is taken to be CNY, whatever the currency sign: the catalog is priced in CNY and the guide
 does not convert currencies (a shopper typing "$50" in the demo means "about 50 on this site"). Numbers
-without a currency marker or a price word (sizes, order numbers, heights) are never prices.
+without a currency marker or a price word (sizes, order numbers, heights) are never prices, and neither are
+amounts above :data:`MAX_AMOUNT` (a run of digits too long to be a budget): the expression is ignored.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 AROUND = 0.2  # "around X" means X ± 20 %
+#: The largest amount read as a price (the catalog's own limit, :data:`shopguide.data.schema.MAX_PRICE`).
+MAX_AMOUNT = 1e9
 
 _CUR_PRE = r"(?:[¥$￥]\s*|rmb\s*|cny\s*)?"
 _CUR_POST = r"(?:\s*(?:块钱|块|元|rmb|cny|yuan|bucks|dollars|usd|刀|quid))?"
@@ -102,7 +106,7 @@ def _colloquial(text: str, out: PriceRange) -> None:
             if not _free(out.spans, m.start(), m.end()):
                 continue
             value = (100.0 if m.group(1) else 1000.0) if kind == "about_unit" else float(m.group(1))
-            if value <= 0:
+            if not _plausible(value):
                 continue
             if kind == "over":
                 out.min, out.max = value, round(value * 1.2, 2)
@@ -143,6 +147,11 @@ def _numbers(match: re.Match[str]) -> list[float]:
     return [float(g) for g in match.groups() if g is not None]
 
 
+def _plausible(value: float) -> bool:
+    """A positive, finite amount no larger than MAX_AMOUNT."""
+    return math.isfinite(value) and 0 < value <= MAX_AMOUNT
+
+
 def extract_price(text: str) -> PriceRange:
     """The price range a normalised message asks for (see the module docstring)."""
     out = PriceRange()
@@ -159,7 +168,7 @@ def extract_price(text: str) -> PriceRange:
                 if not _free(out.spans, m.start(), m.end()):
                     continue
                 values = _numbers(m)
-                if not values or values[0] <= 0:
+                if not values or values[0] <= 0 or not all(math.isfinite(v) and v <= MAX_AMOUNT for v in values):
                     continue
                 if kind == "range":
                     low, high = sorted(values[:2])
@@ -176,6 +185,8 @@ def extract_price(text: str) -> PriceRange:
     for m in _BARE.finditer(text):
         if out.empty and _free(out.spans, m.start(), m.end()):
             value = _numbers(m)[0]
+            if not _plausible(value):
+                continue
             out.min, out.max = round(value * (1 - AROUND), 2), round(value * (1 + AROUND), 2)
             out.spans.append((m.start(), m.end()))
     if out.min is not None and out.max is not None and out.min > out.max:
