@@ -5,12 +5,19 @@ work offline, so analytics reads a Parquet copy instead. The copy lives in one d
 
 - ``events-<from>-<to>.parquet``: the events with ``seq`` in ``(from, to]`` (append-only parts);
 - ``items-<signature>.parquet``: every item (deleted ones flagged, so their events keep a category);
-- ``manifest.json``: what the parts hold (event count, last ``seq``, items signature).
+- ``manifest.json``: what the parts hold (event count, last ``seq``, items signature, which ids).
+
+Shopper ids leave the store pseudonymous: given the server secret, the ``user_id`` column holds
+:func:`~shopguide.privacy.pseudonym.pseudonymize` of the id (``u_`` + 20 hex), so the DuckDB tables, the
+aggregates and anything computed from them never see a raw shopper id; the manifest records the secret's
+:func:`~shopguide.privacy.pseudonym.key_id` and a copy made with another secret (or none) is rebuilt.
+Without a secret (library use, tests) the ids are copied as they are.
 
 Events are append-only, so a refresh exports only the rows after the last exported ``seq``, in the same
 read snapshot that counts them; when the count of rows at or below that ``seq`` no longer matches (rows were
-erased, or a PostgreSQL transaction committed a lower ``seq`` late), or there are too many parts, the
-copy is rebuilt. Items are rewritten whenever their count or latest ``updated_at`` changed.
+erased, or a PostgreSQL transaction committed a lower ``seq`` late), when the store's data generation
+moved (rows were erased or purged: :meth:`~shopguide.store.base.Store.data_generation`), or there are too
+many parts, the copy is rebuilt. Items are rewritten whenever their count or latest ``updated_at`` changed.
 
 File formats (also what :meth:`EventSource.from_parquet` reads natively):
 
@@ -37,11 +44,13 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from shopguide.errors import StoreError
+from shopguide.privacy.pseudonym import Pseudonymizer
 from shopguide.store.base import Store
+from shopguide.store.privacy_sql import data_generation
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: pseudonymous user ids, the data generation
 BATCH_ROWS = 200_000
 MAX_PARTS = 24
 
@@ -152,22 +161,21 @@ def _last_seq(conn: sa.Connection) -> int:
 
 
 def store_fingerprint(store: Store) -> str:
-    """A short string that changes whenever events are added or items change.
+    """A short string that changes whenever events are added, removed (erasure, retention) or items change.
 
-    Cheap at any size: the last event ``seq`` (an index probe) and the items' count and latest update. An
-    erasure that only removes events does not change it; the export notices (it counts rows) and the next
-    added event changes the fingerprint.
+    Cheap at any size: the last event ``seq`` (an index probe), the store's data generation (raised by every
+    erasure and purge) and the items' count and latest update.
     """
     engine = _engine(store)
     if engine is None:
         stats = store.stats()
         return "store-" + _digest(f"{store_url(store)}|{sorted(stats.items())}")
     with _snapshot(store, engine) as conn:
-        return _fingerprint(store, _last_seq(conn), _items_signature(conn))
+        return _fingerprint(store, _last_seq(conn), data_generation(conn), _items_signature(conn))
 
 
-def _fingerprint(store: Store, last: int, items_sig: str) -> str:
-    return "store-" + _digest(f"{store_url(store)}|{last}|{items_sig}")
+def _fingerprint(store: Store, last: int, generation: int, items_sig: str) -> str:
+    return "store-" + _digest(f"{store_url(store)}|{last}|{generation}|{items_sig}")
 
 
 def _write_parquet(path: Path, batches: Iterator[pa.Table], schema: pa.Schema) -> int:
@@ -181,7 +189,9 @@ def _write_parquet(path: Path, batches: Iterator[pa.Table], schema: pa.Schema) -
     return rows
 
 
-def _event_batches(conn: sa.Connection, after: int, upto: int) -> Iterator[pa.Table]:
+def _event_batches(
+    conn: sa.Connection, after: int, upto: int, pseudonym: Pseudonymizer | None = None
+) -> Iterator[pa.Table]:
     query = sa.text(
         "SELECT seq, user_id, item_id, type, value, ts, session, context FROM events "
         "WHERE seq > :after AND seq <= :upto ORDER BY seq"
@@ -190,7 +200,15 @@ def _event_batches(conn: sa.Connection, after: int, upto: int) -> Iterator[pa.Ta
         query, {"after": after, "upto": upto}
     )
     for rows in result.partitions(BATCH_ROWS):
-        yield events_table([tuple(r) for r in rows])
+        if pseudonym is None:
+            yield events_table([tuple(r) for r in rows])
+        else:
+            yield events_table([(r[0], pseudonym(r[1]), *r[2:]) for r in rows])
+
+
+def _ids_label(pseudonym: Pseudonymizer | None) -> str:
+    """Which user ids an export holds: ``raw``, or ``hmac:<key id>`` of the secret that made them."""
+    return "raw" if pseudonym is None else f"hmac:{pseudonym.key_id}"
 
 
 def _item_rows(conn: sa.Connection) -> Iterator[tuple[str, list[str], float | None, bool]]:
@@ -219,23 +237,27 @@ def _directory_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def export_store(store: Store, cache_dir: Path) -> StoreExport:
-    """Bring the Parquet copy of ``store`` under ``cache_dir`` up to date and describe it."""
+def export_store(store: Store, cache_dir: Path, *, secret: bytes | None = None) -> StoreExport:
+    """Bring the Parquet copy of ``store`` under ``cache_dir`` up to date and describe it; with ``secret``
+    (the server secret) shopper ids are exported as their pseudonyms."""
     directory = store_directory(cache_dir, store)
+    pseudonym = Pseudonymizer(secret) if secret is not None else None
     with _directory_lock(directory):
         engine = _engine(store)
         if engine is None:
-            return _export_generic(store, directory)
+            return _export_generic(store, directory, pseudonym)
         manifest_path = directory / "manifest.json"
         try:
             manifest = json.loads(manifest_path.read_text())
-            if manifest.get("version") != EXPORT_VERSION:
+            if manifest.get("version") != EXPORT_VERSION or manifest.get("ids") != _ids_label(pseudonym):
                 manifest = None
         except (OSError, ValueError):
             manifest = None
         with _snapshot(store, engine) as conn:
-            last, items_sig = _last_seq(conn), _items_signature(conn)
+            last, items_sig, generation = _last_seq(conn), _items_signature(conn), data_generation(conn)
             count = int(conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one())
+            if manifest is not None and manifest.get("generation") != generation:
+                manifest = None  # rows were erased or purged since: their copies go too
             parts: list[dict[str, Any]] = list(manifest["parts"]) if manifest else []
             done_count, done_last = (manifest["count"], manifest["last_seq"]) if manifest else (0, 0)
             intact = manifest is not None and all((directory / p["file"]).exists() for p in parts)
@@ -253,7 +275,8 @@ def export_store(store: Store, cache_dir: Path) -> StoreExport:
             exported = 0
             if last > done_last:
                 name = f"events-{done_last:012d}-{last:012d}.parquet"
-                rows = _write_parquet(directory / name, _event_batches(conn, done_last, last), EVENT_SCHEMA)
+                batches = _event_batches(conn, done_last, last, pseudonym)
+                rows = _write_parquet(directory / name, batches, EVENT_SCHEMA)
                 parts.append({"file": name, "from_seq": done_last, "to_seq": last, "rows": rows})
                 exported = rows
             items_name = f"items-{_digest(items_sig, 6)}.parquet"
@@ -263,10 +286,12 @@ def export_store(store: Store, cache_dir: Path) -> StoreExport:
             name = "events-000000000000-000000000000.parquet"
             _write_parquet(directory / name, iter([events_table([])]), EVENT_SCHEMA)
             parts = [{"file": name, "from_seq": 0, "to_seq": 0, "rows": 0}]
-        fingerprint = _fingerprint(store, last, items_sig)
+        fingerprint = _fingerprint(store, last, generation, items_sig)
         new_manifest = {
             "version": EXPORT_VERSION,
             "url": store_url(store),
+            "ids": _ids_label(pseudonym),
+            "generation": generation,
             "count": count,
             "last_seq": last,
             "items_signature": items_sig,
@@ -289,15 +314,31 @@ def export_store(store: Store, cache_dir: Path) -> StoreExport:
     )
 
 
+def remove_export(store: Store, cache_dir: Path) -> int:
+    """Delete the Parquet copy of ``store`` under ``cache_dir`` (after an erasure or a purge: the copy still
+    holds the removed rows); the next export rebuilds it. Waits for an export in progress. Files removed."""
+    directory = store_directory(cache_dir, store)
+    if not directory.exists():
+        return 0
+    with _directory_lock(directory):
+        paths = [*directory.glob("*.parquet"), *directory.glob("*.tmp"), directory / "manifest.json"]
+        removed = 0
+        for path in paths:
+            if path.exists():
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def _remove_stale(directory: Path, keep: set[str]) -> None:
     for path in directory.glob("*.parquet"):
         if path.name not in keep:
             path.unlink(missing_ok=True)
 
 
-def _export_generic(store: Store, directory: Path) -> StoreExport:
+def _export_generic(store: Store, directory: Path, pseudonym: Pseudonymizer | None = None) -> StoreExport:
     """Any Store without a SQL engine: a full copy through the protocol's iterators."""
-    fingerprint = store_fingerprint(store)
+    fingerprint = store_fingerprint(store) + ("" if pseudonym is None else f"-{pseudonym.key_id}")
     events_path, items_path = directory / f"events-{fingerprint}.parquet", directory / f"items-{fingerprint}.parquet"
     if not events_path.exists():
 
@@ -305,7 +346,8 @@ def _export_generic(store: Store, directory: Path) -> StoreExport:
             rows: list[tuple[Any, ...]] = []
             for seq, ev in enumerate(store.iter_events(), 1):
                 context = json.dumps(ev.context, ensure_ascii=False) if ev.context else "{}"
-                rows.append((seq, ev.user, ev.item, ev.type.value, ev.value, ev.ts, ev.session, context))
+                user = ev.user if pseudonym is None else pseudonym(ev.user)
+                rows.append((seq, user, ev.item, ev.type.value, ev.value, ev.ts, ev.session, context))
                 if len(rows) >= BATCH_ROWS:
                     yield events_table(rows)
                     rows = []

@@ -28,6 +28,10 @@ price       the item's price, when known
 source ...  the context keys of :data:`CONTEXT_KEYS`, each its own column (NULL when absent)
 =========== =============================================================================================
 
+Events whose time or value analytics cannot use (NaN, infinite, a time outside
+:data:`~shopguide.data.schema.STORED_TS_RANGE`: rows an older version stored) are left out of ``ev``;
+:attr:`EventSource.skipped_events` says how many.
+
 Table ``items`` is the catalogue (one row per item: ``i``, ``item_id``, ``cat``, ``leaf``, ``price``,
 ``deleted``); when a source has no catalogue (Taobao, event files alone) it holds the items seen in events,
 each with the category of its earliest event (as the Taobao loader does). Events on deleted items are kept
@@ -87,8 +91,11 @@ class EventSource:
         description: str,
         utc_offset_hours: float,
         has_catalog: bool,
+        skipped_events: int = 0,
     ) -> None:
         self._con = con
+        #: Events left out for an unusable time or value (see :mod:`shopguide.analytics.prepare`).
+        self.skipped_events = skipped_events
         self.fingerprint = fingerprint
         self.description = description
         self.utc_offset_hours = utc_offset_hours
@@ -100,14 +107,22 @@ class EventSource:
 
     # ------------------------------------------------------------------------------------------ builders
     @classmethod
-    def from_store(cls, store: Store | str, *, cache_dir: PathLike, utc_offset_hours: float = 0.0) -> EventSource:
-        """A store (or store URL): its Parquet copy under ``cache_dir`` is refreshed first."""
+    def from_store(
+        cls,
+        store: Store | str,
+        *,
+        cache_dir: PathLike,
+        utc_offset_hours: float = 0.0,
+        secret: bytes | None = None,
+    ) -> EventSource:
+        """A store (or store URL): its Parquet copy under ``cache_dir`` is refreshed first. With ``secret`` (the
+        server secret) shopper ids are pseudonyms there and in everything computed from it (see export.py)."""
         if isinstance(store, str):
             from shopguide.store import open_store
 
             with open_store(store) as opened:
-                return cls.from_store(opened, cache_dir=cache_dir, utc_offset_hours=utc_offset_hours)
-        exported = export_store(store, Path(cache_dir))
+                return cls.from_store(opened, cache_dir=cache_dir, utc_offset_hours=utc_offset_hours, secret=secret)
+        exported = export_store(store, Path(cache_dir), secret=secret)
         return cls._build(
             f"read_parquet({_sql_list(exported.events)})",
             f"read_parquet({sql_str(str(exported.items))})",
@@ -223,8 +238,10 @@ class EventSource:
         items: PathLike | None = None,
         cache_dir: PathLike = "var/analytics",
         utc_offset_hours: float = 0.0,
+        secret: bytes | None = None,
     ) -> EventSource:
-        """Open by location: a store URL, a Taobao file or directory, Parquet or CSV files (``format`` auto)."""
+        """Open by location: a store URL, a Taobao file or directory, Parquet or CSV files (``format`` auto);
+        ``secret`` pseudonymizes a store's shopper ids (files are read as they are)."""
         text = str(location)
         fmt = format.lower()
         if fmt == "auto":
@@ -239,7 +256,7 @@ class EventSource:
             else:
                 fmt = "csv"
         if fmt == "store":
-            return cls.from_store(text, cache_dir=cache_dir, utc_offset_hours=utc_offset_hours)
+            return cls.from_store(text, cache_dir=cache_dir, utc_offset_hours=utc_offset_hours, secret=secret)
         if fmt == "taobao":
             return cls.from_taobao(text, utc_offset_hours=utc_offset_hours)
         if fmt == "parquet":
@@ -269,7 +286,7 @@ class EventSource:
             con.execute("SET TimeZone = 'UTC'")
             for name, table in (register or {}).items():
                 con.register(name, table)
-            prepare(
+            skipped = prepare(
                 con,
                 events_relation,
                 items_relation,
@@ -288,6 +305,7 @@ class EventSource:
             description=description,
             utc_offset_hours=utc_offset_hours,
             has_catalog=items_relation is not None,
+            skipped_events=skipped,
         )
 
     # ------------------------------------------------------------------------------------------ queries

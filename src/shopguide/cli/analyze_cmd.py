@@ -221,9 +221,11 @@ def analyze(
             load_or_compute,
             write_report,
         )
+        from shopguide.security.secret import server_secret
         from shopguide.store import open_store
 
         settings = settings_from(home, store)
+        secret = server_secret(settings)  # shopper ids leave the store as pseudonyms (privacy/pseudonym.py)
         filters = Filters.of(date_from, date_to, category)
         options = DashboardOptions(period=period.value, top=max(top, 15))
         workdir = settings.home / "analytics"
@@ -232,14 +234,16 @@ def analyze(
             progress.add_task("computing analytics", total=None)
             if data is not None:
                 source = EventSource.open(
-                    data, format=fmt.value, items=items, cache_dir=workdir, utc_offset_hours=utc_offset
+                    data, format=fmt.value, items=items, cache_dir=workdir, utc_offset_hours=utc_offset, secret=secret
                 )
                 fingerprint, factory = source.fingerprint, (lambda: source)
                 described = source.description
             else:
                 opened = open_store(settings.resolved_store_url)
                 fingerprint = EventSource.fingerprint_of_store(opened, utc_offset_hours=utc_offset)
-                factory = lambda: EventSource.from_store(opened, cache_dir=workdir, utc_offset_hours=utc_offset)  # noqa: E731
+                factory = lambda: EventSource.from_store(  # noqa: E731
+                    opened, cache_dir=workdir, utc_offset_hours=utc_offset, secret=secret
+                )
                 described = f"store {settings.resolved_store_url}"
             if no_cache:
                 cache.forget(cache_key(fingerprint, filters, options))

@@ -4,9 +4,10 @@ computed again.
 The key holds everything an answer depends on: the model version, the shopper, the request parameters,
 the generation of the deleted-items set and the shopper's recent actions as read from the store for this
 very request. A new event (through any worker), a model swap or a deletion therefore changes the key, and
-the next request computes a fresh answer; nothing has to be invalidated by hand. Entries also expire after
-``max_age`` seconds and the least recently used go first beyond ``size``. Degraded answers (deadline or
-error: the static list) are never stored.
+the next request computes a fresh answer; nothing has to be invalidated by hand (except on a shopper's
+erasure, which drops their entries with :meth:`AnswerCache.discard`, see ``privacy/erasure.py``). Entries
+also expire after ``max_age`` seconds and the least recently used go first beyond ``size``. Degraded answers
+(deadline or error: the static list) are never stored.
 
 Written here rather than taken from ``cachetools``: it is twenty lines, and the service would otherwise
 gain a dependency for one ordered dict with a lock.
@@ -18,7 +19,7 @@ import itertools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 
@@ -78,6 +79,14 @@ class AnswerCache:
         """Up to ``limit`` keys, the most recently used first."""
         with self._lock:
             return list(itertools.islice(reversed(self._entries), max(limit, 0)))
+
+    def discard(self, matches: Callable[[Hashable], bool]) -> int:
+        """Drop every entry whose key ``matches`` (a shopper's answers, when they are erased); how many."""
+        with self._lock:
+            gone = [key for key in self._entries if matches(key)]
+            for key in gone:
+                del self._entries[key]
+        return len(gone)
 
     def clear(self) -> None:
         with self._lock:
