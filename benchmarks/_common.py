@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmark scripts: data paths, machine description, JSON output."""
+"""Shared helpers for the benchmark scripts: data paths, machine description, JSON output, the benchmark API key."""
 
 from __future__ import annotations
 
@@ -12,6 +12,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHOPGUIDE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 OUT = ROOT / "benchmarks" / "out"
+
+#: The admin key every benchmark server is configured with (``SHOPGUIDE_ADMIN_KEY`` in the server's
+#: environment, or ``admin_key=`` in Settings) and every benchmark request sends
+#: (``Authorization: Bearer ...``): the service requires API keys (SECURITY.md), and without one a load
+#: test would measure 401s. A configured admin key is checked like any key (one HMAC per request, on the
+#: feed's cache fast path too) but has no rate limit, so the load phases still measure the service, not the
+#: per-key limiter (a stored ``read`` key gets 200 requests/s by default). Benchmark servers listen on
+#: loopback only; this key is public and must never configure a real deployment.
+BENCH_ADMIN_KEY = "bench-admin-key-0123456789abcdef"
+
+
+def bench_auth_headers() -> dict[str, str]:
+    """The header that carries :data:`BENCH_ADMIN_KEY` (httpx clients, TestClient, raw HTTP, wrk ``-H``)."""
+    return {"Authorization": f"Bearer {BENCH_ADMIN_KEY}"}
+
+
+def bench_server_env() -> dict[str, str]:
+    """The environment that gives a ``shopguide serve`` process (and its workers) :data:`BENCH_ADMIN_KEY`."""
+    return {"SHOPGUIDE_ADMIN_KEY": BENCH_ADMIN_KEY}
 
 
 def data_dir(name: str) -> Path:

@@ -17,7 +17,9 @@ through ``POST /v1/chat`` in-process (FastAPI TestClient), its language given as
 graded by ``dialogue_grader.grade_turn`` on every expectation written for it (intent, action, hand-off,
 constraints on every card shown, which card the reply names, reply wording alternatives, asking for the order
 number, honesty when nothing fits). Reported: the share of turns that pass per language, the share of
-conversations that pass entirely, and the failed checks by kind. Target: 85 % of turns.
+conversations that pass entirely, and the failed checks by kind. Target: 85 % of turns. The app is configured
+with the benchmark admin key (``admin_key``, ``_common.BENCH_ADMIN_KEY``) and the client sends it with every
+turn: the service requires API keys.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import yaml
 from fastapi.testclient import TestClient
 from rich.console import Console
 
-from _common import ROOT, SHARED_DATA, machine, write_json
+from _common import BENCH_ADMIN_KEY, ROOT, SHARED_DATA, bench_auth_headers, machine, write_json
 from dialogue_grader import grade_turn, new_list
 from shopguide.config import Settings
 from shopguide.guide.nlu.intent import IntentClassifier, override_default, training_examples
@@ -71,7 +73,7 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         home = args.home or Path(tmp)
-        settings = Settings(_env_file=None, home=home, store_url="", nlu_corpora=corpora)
+        settings = Settings(_env_file=None, home=home, store_url="", nlu_corpora=corpora, admin_key=BENCH_ADMIN_KEY)
         ServiceState.start(settings).close()
         run = uuid.uuid4().hex[:8]  # fresh sessions on every run, also in a reused --home
         turns: Counter[str] = Counter()
@@ -80,7 +82,7 @@ def main() -> None:
         failures: Counter[str] = Counter()
         by_lang_fail: dict[str, Counter[str]] = {"zh": Counter(), "en": Counter()}
         degraded = 0
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings), headers=bench_auth_headers()) as client:
             catalog = client.app.state.shopguide.models.served.model.dataset_
 
             def item(item_id: str):

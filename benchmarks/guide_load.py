@@ -10,6 +10,8 @@ conversation when all are waiting), so every session's turns stay in order, as a
 scripted conversations of ``tests/guide/conversations`` and the dev held-out dialogues, mixed. A turn counts as
 "busy" when the service answered its fallback (``degraded: true``: the turn ran past its deadline or failed).
 The generator runs at nice 10 in this process (httpx, a few dozen requests a second: a small share of a core).
+The server gets the benchmark admin key as ``SHOPGUIDE_ADMIN_KEY`` (``_common.BENCH_ADMIN_KEY``, no rate limit)
+and every chat turn sends it (``Authorization: Bearer``): the service requires API keys.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 import yaml
 from rich.console import Console
 
-from _common import ROOT, machine, write_json
+from _common import ROOT, bench_auth_headers, bench_server_env, machine, write_json
 from shopguide.config import Settings
 from shopguide.service.state import ServiceState
 
@@ -77,7 +79,7 @@ async def run_phase(port: int, rate: float, seconds: float, convs: list, seed: i
         conv["busy"] = False
 
     async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", limits=httpx.Limits(max_connections=256)
+        base_url=f"http://127.0.0.1:{port}", limits=httpx.Limits(max_connections=256), headers=bench_auth_headers()
     ) as client:
         for i in range(n):
             due = started + i / rate
@@ -126,7 +128,7 @@ def main() -> None:
         log = (home / "server.log").open("w")
         ServiceState.start(settings).close()  # demo import, start-up model, cached intent model
         env = {**os.environ, "SHOPGUIDE_HOME": str(home), "SHOPGUIDE_PORT": str(port), "SHOPGUIDE_WORKERS": str(args.workers),
-               "SHOPGUIDE_LOG_LEVEL": "WARNING"}  # fmt: skip
+               "SHOPGUIDE_LOG_LEVEL": "WARNING", **bench_server_env()}  # fmt: skip
         server = subprocess.Popen([str(Path(sys.executable).with_name("shopguide")), "serve", "--log-level", "warning"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)  # fmt: skip
         try:
@@ -142,7 +144,11 @@ def main() -> None:
                 time.sleep(1)
             else:
                 sys.exit("the service did not become ready:\n" + (home / "server.log").read_text()[-3000:])
-            httpx.post(f"http://127.0.0.1:{port}/v1/chat", json={"message": "你好"}, timeout=30)  # the guide is built
+            # the guide is built (a 401 here: the server did not get the benchmark key)
+            warm = httpx.post(
+                f"http://127.0.0.1:{port}/v1/chat", json={"message": "你好"}, timeout=30, headers=bench_auth_headers()
+            )
+            warm.raise_for_status()
             results = []
             for k, rate in enumerate(args.rates):
                 r = asyncio.run(run_phase(port, rate, args.seconds, convs, seed=k))

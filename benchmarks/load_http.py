@@ -10,6 +10,10 @@ latency is measured **from that due time** (not from when it was actually sent),
 full connection pool shows up in the percentiles instead of silently lowering the rate (no coordinated
 omission). ``lag`` is how late the generator itself started each request (its own event loop falling
 behind), reported separately so that a saturated generator is not mistaken for a slow server.
+
+Every request carries ``Authorization: Bearer`` with the benchmark admin key (``_common.BENCH_ADMIN_KEY``;
+the servers of load_service.py and shed_cost.py are started with it as ``SHOPGUIDE_ADMIN_KEY``): the
+service requires API keys, and that key has no rate limit. ``Pool(..., headers={})`` sends none.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from _common import bench_auth_headers
 
 TIMEOUT = -1  # status recorded for a request that ran past its timeout
 FAILED = 0  # status recorded for a connection error / malformed response
@@ -40,20 +46,25 @@ class _Conn:
 
 
 class Pool:
-    """At most ``max_conns`` keep-alive connections to ``127.0.0.1:port``; extra requests wait for one."""
+    """At most ``max_conns`` keep-alive connections to ``127.0.0.1:port``; extra requests wait for one.
+    ``headers``: sent with every request (default: the benchmark admin key, :func:`bench_auth_headers`)."""
 
-    def __init__(self, port: int, max_conns: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, max_conns: int, host: str = "127.0.0.1", headers: dict[str, str] | None = None
+    ) -> None:
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the load generator only targets loopback")
         self.host = host
         self.port = port
+        extra = bench_auth_headers() if headers is None else headers
+        self._headers = "".join(f"{name}: {value}\r\n" for name, value in extra.items())
         self._sem = asyncio.Semaphore(max_conns)
         self._idle: list[_Conn] = []
         self.opened = 0
         self.stale_retries = 0
 
     async def request(self, method: str, path: str) -> tuple[int, bytes]:
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self._headers}"
         if method != "GET":
             head += "Content-Length: 0\r\n"
         raw = (head + "\r\n").encode()

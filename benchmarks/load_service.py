@@ -30,6 +30,11 @@ The load generator runs on the same machine as the server, at a lower priority (
 processes, the generator (this process plus wrk) and the whole machine used, and the generator's own
 lag, so that a saturated generator is not mistaken for a slow server. --quick runs 5 s phases (a smoke run;
 its numbers are not the ones to report). Output: benchmarks/out/load_service.json and a table.
+
+Access control: the server is started with ``SHOPGUIDE_ADMIN_KEY`` set to the benchmark admin key
+(``_common.BENCH_ADMIN_KEY``; --server-env may override it) and every request of every phase sends it
+(load_http.Pool, wrk ``-H``), the admin calls (activate, /metrics) included. That key has no rate limit;
+each request pays the key check (one HMAC), on the feed's cache fast path too.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ from rich.console import Console
 from rich.table import Table
 
 import load_wrk
-from _common import ROOT, data_dir, machine, write_json
+from _common import ROOT, bench_server_env, data_dir, machine, write_json
 from load_http import Pool, closed_loop, open_loop
 from load_wrk import run_wrk, run_wrk_open, wrk_path
 from shopguide.config import Settings
@@ -168,6 +173,7 @@ class Server:
             cwd=self.cwd,
             env={
                 **clean_env(),
+                **bench_server_env(),  # the admin key every benchmark request sends
                 **({} if self.answer_cache else {"SHOPGUIDE_ANSWER_CACHE_SIZE": "0"}),
                 **(self.env or {}),
             },

@@ -6,6 +6,10 @@ latencies (they understate queueing); the open-loop phases measure latency prope
 
 The Lua script picks a random id from a file for each request (``%s`` in the path template), counts the
 answers by status in every thread and prints one ``WRKJSON {...}`` line at the end.
+
+Every request carries the benchmark admin key: wrk runs with ``-H 'Authorization: Bearer <key>'``
+(``_common.BENCH_ADMIN_KEY``, which the servers get as ``SHOPGUIDE_ADMIN_KEY``); the scripts'
+``wrk.format("GET", path)`` sends the ``-H`` headers (``wrk.headers``) with every request it builds.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import bench_auth_headers
 from load_http import percentiles
 
 #: Shared by both scripts: the thread registry (``done`` reads every thread's counters), the id file
@@ -221,6 +226,8 @@ def _wrk(
     script.write_text(text)
     cmd = ["nice", "-n", str(GENERATOR_NICE)] if GENERATOR_NICE else []
     cmd += [exe, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={max(1, round(timeout))}s"]
+    for name, value in bench_auth_headers().items():  # the service requires an API key
+        cmd += ["-H", f"{name}: {value}"]
     cmd += ["-s", str(script), f"http://127.0.0.1:{port}", "--", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRKJSON ")), None)

@@ -10,7 +10,14 @@ source trees give the same answers.
     .venv/bin/python benchmarks/request_cost.py --compare OTHER/src --rounds 3   # A/B, interleaved
 
 ``--compare`` runs this script alternately on ``OTHER/src`` (e.g. a copy of the tree before a change)
-and on this tree, in fresh processes, so that a noisy machine affects both sides alike.
+and on this tree, in fresh processes, so that a noisy machine affects both sides alike. Without --home it
+seeds the home with ``OTHER/src``: each side runs on its own copy, and a newer tree migrates its copy's store
+forward, where an older one refuses a store whose schema is newer than it knows.
+
+Every request carries ``Authorization: Bearer`` with the benchmark admin key (``_common.BENCH_ADMIN_KEY``),
+which the app is given as ``admin_key`` when its Settings have that field, so the numbers include the key
+check (one HMAC per request, on the feed's cache fast path too). A tree from before access control has
+no such field and ignores the header, so ``--compare`` against it shows what the check costs.
 """
 
 from __future__ import annotations
@@ -29,7 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import BENCH_ADMIN_KEY
+
 ROOT = Path(__file__).resolve().parents[1]
+#: sent with every request (the service requires an API key; a tree without access control ignores it)
+AUTH = (b"authorization", b"Bearer " + BENCH_ADMIN_KEY.encode())
 
 
 async def call(app, path: str, query: bytes = b"") -> bytes:
@@ -37,7 +48,7 @@ async def call(app, path: str, query: bytes = b"") -> bytes:
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
-        "headers": [(b"host", b"bench")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        "headers": [(b"host", b"bench"), AUTH], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
     }  # fmt: skip
     body: list[bytes] = []
 
@@ -57,7 +68,9 @@ async def measure(home: Path, requests: int) -> dict:
 
     # no answers prepared at start-up: the first pass must be model calls (older trees lack the setting)
     quiet = {"warm_shoppers": 0} if "warm_shoppers" in Settings.model_fields else {}
-    app = create_app(Settings(_env_file=None, home=home, store_url="", **quiet))
+    # the key every request sends (trees from before access control lack the setting and ignore the header)
+    key = {"admin_key": BENCH_ADMIN_KEY} if "admin_key" in Settings.model_fields else {}
+    app = create_app(Settings(_env_file=None, home=home, store_url="", **quiet, **key))
     users = [f"shopper-{k:03d}" for k in range(1, 601)] + [f"never-seen-{k}" for k in range(60)]
     rng = np.random.default_rng(0)
     order = [users[i] for i in rng.integers(0, len(users), requests)]
@@ -99,9 +112,17 @@ def seeded_home() -> Path:
     return home
 
 
+def seeded_home_of(src: str) -> Path:
+    """:func:`seeded_home`, made by the tree ``src`` (in a fresh process)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(Path(__file__).parent)])}
+    code = "import request_cost; print(request_cost.seeded_home())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    return Path(out.strip().splitlines()[-1])
+
+
 def compare(args: argparse.Namespace) -> None:
-    home = Path(args.home) if args.home else seeded_home()
     sides = {"before": str(Path(args.compare).resolve()), "after": str(ROOT / "src")}
+    home = Path(args.home) if args.home else seeded_home_of(sides["before"])
     results: dict[str, list[dict]] = {k: [] for k in sides}
     for _ in range(args.rounds):
         for side, src in sides.items():

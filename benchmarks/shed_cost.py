@@ -8,6 +8,9 @@ the module afresh): once with uvicorn's plain httptools protocol (the refusal ha
 LoadShedder middleware) and once with the shedding protocol (the default). wrk drives each with a
 closed loop on the recommendations route; the server's CPU time divided by the answers is the cost of
 a refusal. Output: benchmarks/out/shed_cost.json.
+
+The servers get the benchmark admin key as ``SHOPGUIDE_ADMIN_KEY`` and wrk sends it (``-H``, load_wrk.py),
+as a real client would; the refusals happen before any key check, so the key changes nothing measured here.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import write_json
+from _common import bench_server_env, write_json
 from load_service import CpuMeter, Server, clean_env, cli, free_port, write_user_ids
 from load_wrk import run_wrk
 
@@ -41,7 +44,7 @@ def measure(home: Path, ids: Path, protocol: str, seconds: float, connections: i
     )
     cmd = [sys.executable, "-c", code, "--workers", "1", "--home", str(home), "--port", str(port)]
     cmd += ["--host", "127.0.0.1", "--log-level", "warning"]
-    env = clean_env()
+    env = {**clean_env(), **bench_server_env()}
     with log.open("a") as out:
         server.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:

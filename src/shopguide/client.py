@@ -4,7 +4,7 @@
 
     from shopguide.client import ShopguideClient
 
-    with ShopguideClient("http://127.0.0.1:8000") as sg:
+    with ShopguideClient("http://127.0.0.1:8000", api_key="sg_...") as sg:  # or SHOPGUIDE_API_KEY
         recs = sg.recommendations("shopper-001", n=5, lang="zh")
         for item in recs.items:
             print(item.id, item.title, item.reason)
@@ -12,7 +12,8 @@
 
 Responses are the service's own pydantic models (:mod:`shopguide.service.schemas`, :class:`Item`). Error
 responses become shopguide errors: 404 :class:`NotFoundError`, 413/422 :class:`DataError` (with ``field``),
-400 :class:`ConfigError`, 409 :class:`ModelError`, 503 (overload, store down, not ready) and unreachable
+400 :class:`ConfigError`, 409 :class:`ModelError`, 401 :class:`AuthError`, 403 :class:`PermissionDeniedError`,
+429 :class:`RateLimitedError` (with ``retry_after``), 503 (overload, store down, not ready) and unreachable
 servers :class:`ServiceUnavailableError` (with ``retry_after``), anything else :class:`ShopguideError`.
 Every raised error carries ``status_code`` and ``code`` (the ``error`` field of the response) as attributes.
 
@@ -23,6 +24,7 @@ batch after a timeout or a 503 is safe: the copies are counted as ``duplicate``.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +35,16 @@ import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from shopguide.data.schema import Event, Item
-from shopguide.errors import ConfigError, DataError, ModelError, NotFoundError, ShopguideError
+from shopguide.errors import (
+    AuthError,
+    ConfigError,
+    DataError,
+    ModelError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ShopguideError,
+)
 from shopguide.service import schemas
 from shopguide.service.schemas import (
     EventsResult,
@@ -136,6 +147,12 @@ def _error_from(response: httpx.Response) -> ShopguideError:
         exc = ModelError(detail)
     elif status == 503:
         exc = ServiceUnavailableError(f"{where}: {code}: {detail}", retry_after=_retry_after(response))
+    elif status == 401:
+        exc = AuthError(f"{where}: {detail}")
+    elif status == 403:
+        exc = PermissionDeniedError(f"{where}: {detail}")
+    elif status == 429:
+        exc = RateLimitedError(f"{where}: {detail}", retry_after=_retry_after(response) or 1.0)
     else:
         exc = ShopguideError(f"{where} -> HTTP {status} {code}: {detail}")
     exc.status_code = status  # type: ignore[attr-defined]
@@ -298,6 +315,7 @@ class _Base:
             raise ConfigError("ShopguideClient needs base_url (or an http_client that has one)")
         self.base_url = str(base_url if base_url is not None else http_base).rstrip("/")
         self.headers = {"accept": "application/json", "user-agent": "shopguide-client"}
+        api_key = api_key if api_key is not None else os.environ.get("SHOPGUIDE_API_KEY")
         if api_key:
             self.headers["authorization"] = f"Bearer {api_key}"
 

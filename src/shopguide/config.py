@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("var"), description="Working directory for the store and model bundles.")
     store_url: str = Field(default="", description="Store URL; empty means sqlite:///<home>/shopguide.db.")
     seed: int = Field(default=42, description="Seed for every stochastic step.")
+    secret: SecretStr | None = Field(
+        default=None,
+        description="Key of every HMAC (API key hashes, pseudonymous shopper ids, signed cookies); replicas must "
+        "share it. Empty: generated once into <home>/secret.key (owner-only). Rotating it revokes all API keys.",
+    )
     event_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS),
         description="Weight of each event type in the user-item matrix.",
@@ -87,11 +92,49 @@ class Settings(BaseSettings):
     )
     model_check_seconds: float = Field(default=2.0, ge=0, description="How often workers look for a new model.")
 
+    # ---- retention (privacy/retention.py; `shopguide purge`, and on a schedule while serving)
+    retention_days: float = Field(default=0.0, ge=0, description="Days behaviour events are kept; 0: forever.")
+    session_retention_days: float = Field(
+        default=30.0, ge=0, description="Days a chat session is kept after its last message; 0: forever."
+    )
+    purge_interval_seconds: float = Field(
+        default=3600.0, ge=0, description="How often a serving worker purges what retention expired; 0: never."
+    )
+
     nlu_corpora: Path | None = Field(
         default=None,
         description="A folder holding the public intent corpora (bitext-cs-tagged/, mg-shopdial/, e.g. ../shared/data): "
         "the guide's intent model then also trains on their train splits (they are read, never copied). "
         "`make run` sets it when ../shared/data exists.",
+    )
+
+    # ---- access control (security/, SECURITY.md)
+    admin_key: SecretStr | None = Field(
+        default=None,
+        description="An admin API key given by configuration (e.g. provisioned to replicas); kept in memory only.",
+    )
+    insecure_dev: bool = Field(
+        default=False,
+        description="INSECURE: serve every request as admin without a key (local experiments only; never the default).",
+    )
+    rate_limit_per_key: float = Field(
+        default=200.0, ge=0, description="Requests per second per API key (a key may set its own); 0: unlimited."
+    )
+    rate_limit_per_client: float = Field(
+        default=50.0,
+        ge=0,
+        description="Requests per second per client address for the storefront's cookie and for callers without a "
+        "valid key; 0: unlimited.",
+    )
+    rate_limit_admin: float = Field(
+        default=5.0, gt=0, description="Requests per second per caller on admin routes (a lower, separate limit)."
+    )
+    rate_limit_burst: float = Field(
+        default=2.0, ge=1, description="A bucket holds this many seconds' worth of requests (bursts above the rate)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (env: JSON list); empty: same origin only.",
     )
 
     # ---- optional LLM phrasing of the guide's replies (off unless base URL and model are set)

@@ -6,10 +6,15 @@
     ├── ConfigError              bad settings or an unknown URL scheme / model name
     ├── MissingDependencyError   an optional extra is not installed
     ├── DataError                bad input data; carries file, line and field when known
-    ├── StoreError               the store failed or is in an unexpected state
+    ├── StoreError               the store failed (unreachable, locked, closed) or is in an unexpected state
+    │   └── StoreRefusedError    the database refused one statement (a constraint, a value): not an outage
     ├── NotFoundError            an id the caller named does not exist
-    └── ModelError               model misuse: not fitted, incompatible bundle, ...
-        └── NotFittedError
+    ├── ModelError               model misuse: not fitted, incompatible bundle, ...
+    │   └── NotFittedError
+    └── AccessError              a request may not be served to this caller (service only)
+        ├── AuthError            no valid credentials (401)
+        ├── PermissionDeniedError  valid credentials without the route's scope (403)
+        └── RateLimitedError     too many requests; carries ``retry_after`` seconds (429)
 
 Domain code raises these; the CLI and the service map them to exit codes / HTTP status in one place.
 """
@@ -75,6 +80,11 @@ class StoreError(ShopguideError):
     """The store failed, or holds data in a state this version cannot use."""
 
 
+class StoreRefusedError(StoreError):
+    """The database refused a statement (a constraint, a value it cannot hold, an SQL error): the store is up,
+    and sending the same data again will not help."""
+
+
 class NotFoundError(ShopguideError):
     """A named id (item, user, model version) does not exist."""
 
@@ -85,3 +95,23 @@ class ModelError(ShopguideError):
 
 class NotFittedError(ModelError):
     """A recommender method that needs ``fit`` was called before it."""
+
+
+class AccessError(ShopguideError):
+    """A request may not be served to this caller."""
+
+
+class AuthError(AccessError):
+    """No credentials, or credentials that are not valid (unknown, expired or revoked key)."""
+
+
+class PermissionDeniedError(AccessError):
+    """Valid credentials that lack the scope the route needs."""
+
+
+class RateLimitedError(AccessError):
+    """The caller exceeded its rate limit; ``retry_after`` is how many seconds until a request is accepted."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -11,8 +11,11 @@ import reference as ref
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from authkit import ADMIN_KEY, AUTH
 from shopguide.config import Settings
 from shopguide.data.schema import Event, EventType
+from shopguide.security.auth import Authenticator
+from shopguide.security.secret import server_secret
 from shopguide.service.errors import install_error_handlers
 from shopguide.service.routes import dashboard
 from shopguide.store import open_store
@@ -23,14 +26,16 @@ def make_app(store, home) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(dashboard.router)
-    app.state.shopguide = SimpleNamespace(settings=Settings(home=home), store=store)
+    settings = Settings(_env_file=None, home=home, admin_key=ADMIN_KEY)
+    app.state.shopguide = SimpleNamespace(settings=settings, store=store)
+    app.state.auth = Authenticator(settings, server_secret(settings))
     return app
 
 
 @pytest.fixture(scope="module")
 def client(demo_store_url, tmp_path_factory):
     store = open_store(demo_store_url)
-    with TestClient(make_app(store, tmp_path_factory.mktemp("home"))) as c:
+    with TestClient(headers=AUTH, app=make_app(store, tmp_path_factory.mktemp("home"))) as c:
         yield c
     store.close()
 
@@ -65,7 +70,10 @@ def test_dashboard_filters_and_cache(client, demo_df):
 
 def test_new_events_refresh_the_dashboard(demo, tmp_path, monkeypatch):
     monkeypatch.setattr(dashboard, "FINGERPRINT_TTL_S", 0.0)
-    with open_store(f"sqlite:///{tmp_path}/own.db") as store, TestClient(make_app(store, tmp_path / "home")) as c:
+    with (
+        open_store(f"sqlite:///{tmp_path}/own.db") as store,
+        TestClient(headers=AUTH, app=make_app(store, tmp_path / "home")) as c,
+    ):
         store.import_batch(items=demo.items, users=demo.users, events=demo.events[:2000])
         assert c.get("/v1/analytics/overview").json()["events"] == 2000
         late = Event(user="shopper-001", item="demo-0001", type=EventType.PURCHASE, ts=demo.events[1999].ts + 60)
@@ -79,7 +87,9 @@ def test_new_events_refresh_the_dashboard(demo, tmp_path, monkeypatch):
 
 
 def test_errors(client):
-    r = client.get("/dashboard", params={"date_from": "soon"})
+    r = client.get("/dashboard", params={"date_from": "soon"})  # not a date's shape: the schema refuses it
+    assert r.status_code == 422 and r.json()["field"] == "date_from"
+    r = client.get("/dashboard", params={"date_from": "2026-13-40"})  # a date's shape, but no date
     assert r.status_code == 400 and "YYYY-MM-DD" in r.json()["detail"]
     assert client.get("/v1/analytics/nothing").status_code == 404
     assert client.get("/dashboard", params={"period": "month"}).status_code == 422

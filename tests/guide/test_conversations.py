@@ -24,6 +24,7 @@ import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from authkit import ADMIN_KEY, AUTH
 from shopguide.config import Settings
 from shopguide.guide.kg import ATTRIBUTE_FIELDS
 from shopguide.service.app import create_app
@@ -50,7 +51,7 @@ ALL = load_conversations()
 
 
 def settings(home: Path) -> Settings:
-    return Settings(_env_file=None, home=home, store_url="")
+    return Settings(_env_file=None, home=home, store_url="", admin_key=ADMIN_KEY)
 
 
 def has_route(routes: list[Any], path: str) -> bool:
@@ -77,7 +78,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(home: Path) -> Iterator[TestClient]:
-    with TestClient(app_on(home)) as client:
+    with TestClient(app_on(home), headers=AUTH) as client:
         yield client
 
 
@@ -298,10 +299,10 @@ def test_the_guide_is_built_once_per_model(client: TestClient) -> None:
 def test_session_survives_a_restart(home: Path, tmp_path: Path) -> None:
     copy = tmp_path / "home"
     shutil.copytree(home, copy)
-    with TestClient(app_on(copy)) as c:
+    with TestClient(app_on(copy), headers=AUTH) as c:
         c.post("/v1/chat", json={"session_id": "restart", "message": "我想买黑色衬衫", "user_id": "shopper-001"})
         shown = c.post("/v1/chat", json={"session_id": "restart", "message": "便宜点的"}).json()["cards"]
-    with TestClient(app_on(copy)) as c:
+    with TestClient(app_on(copy), headers=AUTH) as c:
         body = c.post("/v1/chat", json={"session_id": "restart", "message": "第一个是什么材质"}).json()
     assert body["slots"]["product_type"] == "衬衫" and body["action"] == "attribute"
     assert body["cards"][0]["id"] == shown[0]["id"]

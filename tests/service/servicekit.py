@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from authkit import ADMIN_KEY, AUTH
 from shopguide.config import Settings
 from shopguide.service.app import create_app
 from shopguide.service.state import ServiceState
@@ -25,7 +26,8 @@ def service_settings(home: Path, **overrides: Any) -> Settings:
 
     Answers are not prepared ahead (warmup.py) unless a test asks for it: preparing would add to every
     app's start-up and every swap, and turn a test's first request into a cache hit."""
-    return Settings(_env_file=None, home=home, store_url="", **{"warm_shoppers": 0, "warm_answers": 0, **overrides})
+    defaults = {"warm_shoppers": 0, "warm_answers": 0, "admin_key": ADMIN_KEY, "purge_interval_seconds": 0}
+    return Settings(_env_file=None, home=home, store_url="", **{**defaults, **overrides})
 
 
 @dataclass
@@ -48,7 +50,7 @@ def running_service(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory,
     shutil.copytree(seeded_home, home)
     settings = service_settings(home, **overrides)
     app = create_app(settings)
-    with TestClient(app) as client:
+    with TestClient(app, headers=AUTH) as client:
         yield Service(client=client, app=app, settings=settings)
 
 

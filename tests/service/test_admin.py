@@ -16,6 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from servicekit import KNOWN_SHOPPER, Service, running_service
 
+from authkit import AUTH
+
 TRAIN_TIMEOUT_S = 60.0
 THREADS, REQUESTS_PER_THREAD = 4, 60
 
@@ -203,7 +205,7 @@ def test_a_swap_loading_a_bundle_does_not_stall_other_requests(svc: Service, ver
 
     async def scenario() -> float:
         transport = httpx.ASGITransport(app=svc.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://shopguide") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://shopguide", headers=AUTH) as client:
             started = time.perf_counter()
             swap = asyncio.create_task(client.get(f"/v1/users/{KNOWN_SHOPPER}/recommendations"))
             await asyncio.sleep(0.01)
@@ -248,7 +250,7 @@ def test_a_rollback_during_a_request_fails_no_request(
         return recs
 
     monkeypatch.setattr(served.model, "recommend", recommend_then_rollback)
-    client = TestClient(svc.app, raise_server_exceptions=False)
+    client = TestClient(svc.app, raise_server_exceptions=False, headers=AUTH)
     response = client.get("/v1/users/adm-cold-rollback/recommendations", params={"n": 10})
     monkeypatch.undo()
     activate(svc, old)

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from servicekit import KNOWN_SHOPPER, service_settings
 
+from authkit import AUTH
 from shopguide.service.answer_cache import AnswerCache, CachedAnswer
 from shopguide.service.app import create_app
 from shopguide.service.state import ServiceState
@@ -53,7 +54,7 @@ def workers(seeded_home, tmp_path_factory) -> Iterator[tuple[TestClient, TestCli
     shutil.copytree(seeded_home, home)
     settings = service_settings(home, model_check_seconds=0)
     first, second = create_app(settings), create_app(settings)
-    with TestClient(first) as a, TestClient(second) as b:
+    with TestClient(first, headers=AUTH) as a, TestClient(second, headers=AUTH) as b:
         yield a, b, first.state.shopguide, second.state.shopguide
 
 

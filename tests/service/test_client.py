@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,10 +25,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from authkit import ADMIN_KEY
 from shopguide.client import AsyncShopguideClient, ServiceUnavailableError, ShopguideClient, TrainJob
 from shopguide.config import Settings
 from shopguide.data.schema import Event, Item
-from shopguide.errors import ConfigError, DataError, NotFoundError, ShopguideError
+from shopguide.errors import AuthError, ConfigError, DataError, NotFoundError, ShopguideError
 from shopguide.service import schemas
 from shopguide.service.app import create_app
 from shopguide.service.resilience import LoadShedder
@@ -40,7 +42,7 @@ ITEM = "demo-0001"
 def _copy_home(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("client") / "home"
     shutil.copytree(seeded_home, home)
-    return Settings(_env_file=None, home=home, store_url="")
+    return Settings(_env_file=None, home=home, store_url="", admin_key=ADMIN_KEY)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def app(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def sg(app: FastAPI) -> Iterator[ShopguideClient]:
-    with TestClient(app) as http, ShopguideClient(http_client=http) as client:
+    with TestClient(app) as http, ShopguideClient(http_client=http, api_key=ADMIN_KEY) as client:
         yield client
 
 
@@ -274,7 +276,7 @@ def test_async_client_round_trip(seeded_home: Path, tmp_path_factory: pytest.Tem
             transport = httpx.ASGITransport(app=app)
             async with (
                 httpx.AsyncClient(transport=transport, base_url="http://service") as http,
-                AsyncShopguideClient(http_client=http) as sg,
+                AsyncShopguideClient(http_client=http, api_key=ADMIN_KEY) as sg,
             ):
                 await sg.wait_ready(timeout=10)
                 assert (await sg.health())["status"] == "alive"
@@ -359,7 +361,8 @@ def test_serve_with_two_workers_over_real_http(
     seeded_home: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
     """``shopguide serve --workers 2`` (via ``python -m shopguide.cli.serve_cmd``) answers the client over
-    TCP, and /metrics sums both workers (Prometheus multi-process directory under the home)."""
+    TCP, and /metrics sums both workers (Prometheus multi-process directory under the home). A home without
+    keys gets an admin key, printed once; without a key the API answers 401."""
     home = _copy_home(seeded_home, tmp_path_factory).home
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOPGUIDE_", "PROMETHEUS_"))}
@@ -368,8 +371,14 @@ def test_serve_with_two_workers_over_real_http(
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
     try:
-        with ShopguideClient(f"http://127.0.0.1:{port}", timeout=10) as sg:
-            sg.wait_ready(timeout=120)
+        with ShopguideClient(f"http://127.0.0.1:{port}", timeout=10) as anonymous:
+            anonymous.wait_ready(timeout=120)
+            with pytest.raises(AuthError):
+                anonymous.recommendations(SHOPPER, n=3)
+        # a fresh home has no key: serve made an admin key and printed it once, before the workers started
+        printed = re.findall(r"sg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", (tmp_path / "serve.log").read_text())
+        assert len(printed) == 1
+        with ShopguideClient(f"http://127.0.0.1:{port}", timeout=10, api_key=printed[0]) as sg:
             for k in range(6):
                 assert len(sg.recommendations(f"shopper-00{k + 1}", n=3).items) == 3
             event = {"id": "socket-ev", "user": SHOPPER, "item": ITEM, "type": "fav", "ts": 1.7e9}

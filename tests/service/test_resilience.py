@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from servicekit import KNOWN_SHOPPER, Service, running_service, service_settings
 
+from authkit import AUTH
 from shopguide.errors import StoreError
 from shopguide.recommend.bundle import BundleStore
 from shopguide.service.app import create_app
@@ -93,7 +94,7 @@ def test_static_list_honours_the_category_filter(svc: Service, monkeypatch: pyte
 
 def test_a_raising_model_never_makes_similar_items_a_5xx(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(svc.state.models.served.model, "similar_items", _boom)
-    client = TestClient(svc.app, raise_server_exceptions=False)  # see the status a real client would see
+    client = TestClient(svc.app, raise_server_exceptions=False, headers=AUTH)  # see the status a real client would see
     response = client.get("/v1/items/demo-0001/similar", params={"n": 5})
     assert response.status_code == 200
     body = response.json()
@@ -148,7 +149,7 @@ def test_requests_beyond_max_in_flight_are_shed_with_retry_after(svc: Service, m
     async def scenario() -> dict[str, httpx.Response]:
         out: dict[str, httpx.Response] = {}
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://shopguide") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://shopguide", headers=AUTH) as client:
             first = asyncio.create_task(client.get(f"/v1/users/{KNOWN_SHOPPER}/recommendations"))
             try:
                 assert await asyncio.to_thread(gate.entered.wait, 10), "the first request reached the model"
@@ -181,7 +182,7 @@ def test_max_in_flight_requests_are_all_served(svc: Service) -> None:
 
     async def scenario() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://shopguide") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://shopguide", headers=AUTH) as client:
             return await asyncio.gather(
                 *(client.get(f"/v1/users/shopper-{k:03d}/recommendations") for k in range(1, 5))
             )
@@ -197,7 +198,7 @@ def modelless(tmp_path: Path) -> Iterator[TestClient]:
     store = open_store(settings.resolved_store_url)
     state = ServiceState(settings=settings, store=store, models=ModelHolder(BundleStore(settings.model_dir)))
     try:
-        with TestClient(create_app(settings, state=state)) as client:
+        with TestClient(create_app(settings, state=state), headers=AUTH) as client:
             yield client
     finally:
         store.close()

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from uvicorn.importer import import_from_string
 
+from authkit import ADMIN_KEY
 from shopguide.cli.serve_cmd import HTTP_PROTOCOL
 from shopguide.service.app import create_app
 from shopguide.service.resilience import ShedPolicy
@@ -157,7 +158,7 @@ def test_serve_runs_the_shedding_protocol_with_the_apps_policy(tmp_path) -> None
     assert import_from_string(HTTP_PROTOCOL) is SheddingHttpToolsProtocol
     from shopguide.config import Settings
 
-    app = create_app(Settings(_env_file=None, home=tmp_path, max_in_flight=7))
+    app = create_app(Settings(_env_file=None, home=tmp_path, max_in_flight=7, admin_key=ADMIN_KEY))
     wrapped = SimpleNamespace(app=SimpleNamespace(app=app))  # as uvicorn wraps it (proxy headers etc.)
     assert find_policy(wrapped) is app.state.shedding
     assert app.state.shedding.max_in_flight == 7

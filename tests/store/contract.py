@@ -8,6 +8,7 @@ Migration tests use ``store.engine`` (every backend is SQL through SQLAlchemy).
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -18,8 +19,10 @@ import sqlalchemy as sa
 
 from shopguide.data.schema import Event, Item, User
 from shopguide.errors import DataError, NotFoundError, StoreError
+from shopguide.security.audit import AuditEntry
+from shopguide.security.keys import new_key
 from shopguide.store import LATEST_VERSION, AddEventsResult, ImportResult, Store, open_store
-from shopguide.store.base import Ticket
+from shopguide.store.base import ErasureResult, PurgeResult, Ticket
 from shopguide.store.migrations import MIGRATIONS, migrate, set_version
 
 
@@ -276,6 +279,8 @@ class StoreContract:
     def test_version_1_store_gains_sessions_and_tickets(self, store: Store) -> None:
         engine = store.engine
         with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE audit_log"))
+            conn.execute(sa.text("DROP TABLE api_keys"))
             conn.execute(sa.text("DROP TABLE tickets"))
             conn.execute(sa.text("DROP TABLE sessions"))
             set_version(conn, 1)
@@ -283,6 +288,116 @@ class StoreContract:
         store.put_session("s1", {"turns": 1})
         assert store.get_session("s1") == {"turns": 1}
         assert store.add_ticket(Ticket("s1", "human")).id is not None
+        assert store.api_keys() == [] and store.audit_entries() == []  # version 4's tables
+
+    # ---------------------------------------------------------------- API keys and the audit log
+    def test_api_keys_round_trip_revoke_and_touch(self, store: Store) -> None:
+        _, first = new_key(b"s" * 32, "first", ["read", "ingest"], expires_in_days=30, rate_limit=5.0, now=100.0)
+        _, second = new_key(b"s" * 32, "second", ["admin"], now=200.0)
+        store.add_api_key(second)
+        store.add_api_key(first)
+        assert store.get_api_key(first.key_id) == first and store.get_api_key("nope") is None
+        assert [k.name for k in store.api_keys()] == ["first", "second"]  # oldest first
+        revoked = store.revoke_api_key(first.key_id, 300.0)
+        assert revoked.revoked_at == 300.0 and store.revoke_api_key(first.key_id, 400.0).revoked_at == 300.0
+        with pytest.raises(NotFoundError):
+            store.revoke_api_key("nope", 1.0)
+        store.touch_api_keys({second.key_id: 500.0})
+        store.touch_api_keys({second.key_id: 450.0})  # never back in time
+        assert store.get_api_key(second.key_id).last_used_at == 500.0
+
+    def test_audit_entries_newest_first(self, store: Store) -> None:
+        store.add_audit([AuditEntry(10.0, "key:a (a)", "GET admin", "/x", "1.2.3.4", "allowed")])
+        store.add_audit([AuditEntry(20.0, "anonymous", "POST catalog", "/v1/items", "5.6.7.8", "unauthenticated")])
+        entries = store.audit_entries()
+        assert [(e.ts, e.outcome) for e in entries] == [(20.0, "unauthenticated"), (10.0, "allowed")]
+        assert entries[0].id is not None and entries[0].client == "5.6.7.8"
+        assert [e.ts for e in store.audit_entries(since_ts=15.0)] == [20.0]
+        assert len(store.audit_entries(limit=1)) == 1
+
+    # ---------------------------------------------------------------- a shopper's data, retention
+    @pytest.fixture
+    def shoppers(self, filled: Store) -> Store:
+        """``filled`` plus chat sessions and tickets: u1 owns s1, u2 owns s2, s3 is anonymous; tickets on s1
+        (named and not), on s2 and one naming u1 on a session unknown to the store."""
+        filled.add_events([event("u1", "c", 4.0, "view"), event("u3", "a", 5.0)])  # u3: events, no user row
+        filled.put_session("s1", {"session_id": "s1", "user_id": "u1", "history": [{"role": "shopper", "text": "hi"}]})
+        filled.put_session("s2", {"session_id": "s2", "user_id": "u2"})
+        filled.put_session("s3", {"session_id": "s3", "user_id": None})
+        filled.add_ticket(Ticket("s1", "defect", user_id="u1", transcript=({"role": "shopper", "text": "broken"},)))
+        filled.add_ticket(Ticket("s1", "human"))  # before the guide knew who it was talking to
+        filled.add_ticket(Ticket("s2", "refund", user_id="u2"))
+        filled.add_ticket(Ticket("gone", "human", user_id="u1"))
+        return filled
+
+    def test_export_user_holds_everything_about_the_shopper(self, shoppers: Store) -> None:
+        exported = shoppers.export_user("u1")
+        json.dumps(exported)  # JSON as it is
+        assert exported["user_id"] == "u1" and exported["user"] == {"id": "u1", "attributes": {}}
+        assert [(e["item"], e["type"], e["ts"]) for e in exported["events"]] == [
+            ("a", "click", 1.0), ("b", "purchase", 2.0), ("c", "view", 4.0)
+        ]  # fmt: skip
+        assert exported["events"][0] == Event.model_validate(exported["events"][0]).model_dump(mode="json")
+        assert [s["session_id"] for s in exported["sessions"]] == ["s1"]
+        assert exported["sessions"][0]["state"]["history"] == [{"role": "shopper", "text": "hi"}]
+        assert [(t["session_id"], t["reason"]) for t in exported["tickets"]] == [
+            ("s1", "defect"), ("s1", "human"), ("gone", "human")
+        ]  # fmt: skip
+        assert exported["tickets"][0]["transcript"] == [{"role": "shopper", "text": "broken"}]
+        other = shoppers.export_user("u2")
+        assert {e["user"] for e in other["events"]} == {"u2"} and [s["session_id"] for s in other["sessions"]] == ["s2"]
+        only_events = shoppers.export_user("u3")
+        assert only_events["user"] is None and len(only_events["events"]) == 1
+        with pytest.raises(NotFoundError, match="nobody"):
+            shoppers.export_user("nobody")
+
+    def test_erase_user_removes_the_shopper_and_nothing_else(self, shoppers: Store) -> None:
+        assert shoppers.data_generation() == 0
+        others = [e for e in shoppers.iter_events() if e.user != "u1"]
+        result = shoppers.erase_user("u1")
+        assert result == ErasureResult(users=1, events=3, sessions=1, tickets=3) and result.total == 8
+        with pytest.raises(NotFoundError):
+            shoppers.export_user("u1")
+        with pytest.raises(NotFoundError):
+            shoppers.get_user("u1")
+        assert list(shoppers.iter_events()) == others and shoppers.recent_actions("u1") == []
+        assert shoppers.get_session("s1") is None
+        assert shoppers.get_session("s2") is not None and shoppers.get_session("s3") is not None
+        assert [(t.session_id, t.user_id) for t in shoppers.tickets()] == [("s2", "u2")]
+        data = shoppers.load_dataset()
+        assert "u1" not in data.users.to_list() and data.users.to_list() == ["u2", "u3"]
+        assert shoppers.data_generation() == 1
+        with pytest.raises(NotFoundError):  # nothing is held any more
+            shoppers.erase_user("u1")
+        assert shoppers.data_generation() == 1
+        assert shoppers.erase_user("u3") == ErasureResult(events=1)  # known by events alone
+
+    def test_erasure_is_one_transaction(self, shoppers: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        before = snapshot(shoppers), shoppers.get_session("s1"), shoppers.tickets()
+
+        def fail(conn: Any) -> int:
+            raise StoreError("the disk is full")
+
+        monkeypatch.setattr("shopguide.store.privacy_sql.bump_generation", fail)  # the transaction's last step
+        with pytest.raises(StoreError, match="disk is full"):
+            shoppers.erase_user("u1")
+        assert (snapshot(shoppers), shoppers.get_session("s1"), shoppers.tickets()) == before
+
+    def test_purge_removes_events_and_sessions_older_than_the_cutoffs(
+        self, shoppers: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with shoppers.engine.begin() as conn:  # s2 and s3 were last written long ago
+            conn.execute(sa.text("UPDATE sessions SET updated_at = 100 WHERE session_id IN ('s2', 's3')"))
+        monkeypatch.setattr("shopguide.store.privacy_sql.PURGE_BATCH", 2)  # several short transactions
+        assert shoppers.purge(3.5, sessions_before_ts=None) == PurgeResult(events=3, sessions=0)
+        assert [e.ts for e in shoppers.iter_events()] == [4.0, 5.0]
+        generation = shoppers.data_generation()
+        assert generation >= 1
+        assert shoppers.purge(None, sessions_before_ts=150.0) == PurgeResult(events=0, sessions=2)
+        assert shoppers.get_session("s1") is not None and shoppers.get_session("s2") is None
+        assert shoppers.purge(3.5, sessions_before_ts=150.0) == PurgeResult()  # idempotent
+        assert shoppers.purge(None) == PurgeResult() and shoppers.data_generation() == generation + 1
+        assert len(shoppers.tickets()) == 4 and shoppers.get_user("u1").id == "u1"  # not retention's business
 
     # ---------------------------------------------------------------- lifecycle and schema
     def test_close_and_context_manager(self, store_url: str) -> None:

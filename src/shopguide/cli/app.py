@@ -12,7 +12,9 @@ from shopguide.cli.common import configure_logging
 from shopguide.cli.data_cmds import import_data
 from shopguide.cli.demo_cmd import demo
 from shopguide.cli.eval_cmd import evaluate
+from shopguide.cli.keys_cmd import audit, keys_app
 from shopguide.cli.model_cmds import models_app, recommend, similar, train
+from shopguide.cli.privacy_cmds import purge, users_app
 from shopguide.cli.sequential_cmd import train_seq
 from shopguide.cli.serve_cmd import serve
 
@@ -47,6 +49,10 @@ app.command()(demo)
 app.command()(serve)
 app.command()(analyze)
 app.add_typer(models_app, name="models")
+app.add_typer(users_app, name="users")
+app.command()(purge)
+app.add_typer(keys_app, name="keys")
+app.command()(audit)
 
 
 def main() -> None:

@@ -45,6 +45,18 @@ def prepare(settings: Settings) -> str | None:
         return ServiceState.prepare_home(settings, store)
 
 
+def first_admin_key(settings: Settings) -> str | None:
+    """The admin key created for a home that has none (printed once by ``serve``), else None; also makes
+    sure the server secret exists before the workers start."""
+    from shopguide.security.manage import ensure_local_admin
+    from shopguide.security.secret import server_secret
+    from shopguide.store import open_store
+
+    server_secret(settings)
+    with open_store(settings.resolved_store_url) as store:
+        return ensure_local_admin(store, settings)
+
+
 def export_settings(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Make the workers (fresh interpreters) see the same settings as this command."""
     os.environ["SHOPGUIDE_HOME"] = str(settings.home)
@@ -53,6 +65,8 @@ def export_settings(settings: Settings, *, host: str, port: int, workers: int) -
     os.environ["SHOPGUIDE_HOST"] = host
     os.environ["SHOPGUIDE_PORT"] = str(port)
     os.environ["SHOPGUIDE_WORKERS"] = str(workers)
+    if settings.insecure_dev:
+        os.environ["SHOPGUIDE_INSECURE_DEV"] = "true"
 
 
 def metrics_dir(home: Path) -> Path:
@@ -113,6 +127,13 @@ def serve(
     ] = 10.0,
     access_log: Annotated[bool, typer.Option(help="Log every request (costly under load).")] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    insecure_dev: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-dev",
+            help="INSECURE: no API keys, every caller is admin (local experiments only). Env: SHOPGUIDE_INSECURE_DEV.",
+        ),
+    ] = False,
 ) -> None:
     """Serve recommendations, events, catalog and admin over HTTP (docs at /docs)."""
     import uvicorn
@@ -120,6 +141,8 @@ def serve(
     with handle_errors():
         settings = settings_from(home, store)
         settings = settings.model_copy(update={"home": settings.home.resolve()})
+        if insecure_dev:
+            settings = settings.model_copy(update={"insecure_dev": True})
         host = host or settings.host
         port = port if port is not None else settings.port
         workers = 1 if reload else (workers or settings.workers)
@@ -127,6 +150,16 @@ def serve(
 
         console.print(f"preparing [bold]{settings.home}[/] (store {settings.resolved_store_url})")
         version = prepare(settings)
+        admin_key = first_admin_key(settings)
+        if admin_key is not None:
+            console.print("[bold]An admin API key was created for this home. It is shown only this once; keep it:[/]\n")
+            console.print(admin_key, markup=False, highlight=False, soft_wrap=True)
+            console.print(
+                "\nsend it as 'Authorization: Bearer <key>' to the admin routes (/v1/admin, /dashboard, /metrics); "
+                "more keys: shopguide keys create --help. The storefront at / needs no key.\n"
+            )
+        if settings.insecure_dev:
+            console.print("[bold red]INSECURE DEV MODE: no keys are checked; every caller is admin.[/]")
         export_settings(settings, host=host, port=port, workers=workers)
         if workers > 1:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(settings.home))

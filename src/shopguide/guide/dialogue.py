@@ -174,9 +174,13 @@ class DialogueManager:
         session.user_id = user_id or session.user_id
         return session
 
-    def turn(self, session_id: str, user_id: str | None, message: str, lang: str | None = None) -> ChatReply:
-        """Answer one message of a conversation and persist the new state."""
+    def turn(
+        self, session_id: str, user_id: str | None, message: str, lang: str | None = None, client_id: str | None = None
+    ) -> ChatReply:
+        """Answer one message of a conversation and persist the new state. ``client_id``: the id the client
+        knows the conversation by, when ``session_id`` is the key it is stored under."""
         s = self.load(session_id, user_id)
+        s.client_id = client_id or s.client_id
         u = self.nlu.understand(message, lang=lang, context_slots=dict(s.slots))
         u = self._choice_first(s, u, lang)
         lang = lang or u.lang or s.lang
@@ -250,7 +254,7 @@ class DialogueManager:
         reason = s.case.get("reason") or out.ticket_reason or "human"
         transcript = tuple(dict(t) for t in s.history)  # masked when remembered
         ticket = self.store.add_ticket(
-            Ticket(session_id=s.session_id, reason=str(reason), sentiment=s.case.get("sentiment") or u.sentiment,
+            Ticket(session_id=s.client_id or s.session_id, reason=str(reason), sentiment=s.case.get("sentiment") or u.sentiment,
                    user_id=s.user_id, order_id=s.case.get("order_id"), summary=scrub(u.text, lang)[:300],
                    transcript=transcript)
         )  # fmt: skip

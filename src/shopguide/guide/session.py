@@ -66,6 +66,11 @@ class Session(DialogueState):
     last_ticket: int | None = Field(default=None, description="The last after-sales or hand-off ticket recorded.")
     last_case_reason: str | None = Field(default=None, description="Why the last after-sales case was opened.")
     handed_off: bool = Field(default=False, description="A person has been asked to take over this conversation.")
+    client_id: str | None = Field(
+        default=None,
+        description="The id the client uses for this conversation when the service stores it under an owner-bound "
+        "key (service/routes/chat.py): what a hand-off ticket shows.",
+    )
 
 
 def push_topic(s: Session) -> None:

@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from shopguide import __version__
 from shopguide.config import Settings
+from shopguide.privacy.log_filter import install_log_scrubbing
+from shopguide.security.auth import Authenticator
+from shopguide.security.headers import SecurityHeaders
+from shopguide.security.secret import server_secret
 from shopguide.service import metrics
 from shopguide.service.errors import install_error_handlers
 from shopguide.service.feed_fast_path import ROUTE_PATH, FeedFastPath
 from shopguide.service.resilience import BodyLimit, LoadShedder, ShedPolicy
-from shopguide.service.routes import admin, chat, dashboard, discover, events, health, items, recommend, web
+from shopguide.service.retention import start_retention, stop_retention
+from shopguide.service.routes import admin, chat, dashboard, discover, events, health, items, recommend, users, web
+from shopguide.service.schemas import ERROR_RESPONSES
 from shopguide.service.state import ServiceState
 from shopguide.service.warmup import warm_start
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, state: ServiceState | None = None) -> FastAPI:
@@ -30,6 +40,12 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = state is None
         app.state.shopguide = state or await asyncio.to_thread(ServiceState.start, settings)
+        app.state.auth.attach(app.state.shopguide.store)
+        for logger in (None, "uvicorn", "uvicorn.error", "uvicorn.access"):  # no personal data in this worker's logs
+            install_log_scrubbing(logging.getLogger(logger))
+        app.state.retention = start_retention(app.state.shopguide) if own else None
+        if settings.insecure_dev:
+            log.warning("INSECURE DEV MODE: every request is served as admin without a key; never expose this port")
         served = app.state.shopguide.models.served
         if served is not None:
             metrics.MODEL_VERSION.labels(served.version, served.model.source).set(1)
@@ -40,6 +56,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         try:
             yield
         finally:
+            await asyncio.to_thread(app.state.auth.flush)  # the last audit entries and key use times
+            await stop_retention(app.state.retention)
             if own:
                 app.state.shopguide.close()
 
@@ -48,14 +66,16 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         version=__version__,
         summary="AI shopping guide: recommendations with reasons, events, catalog.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
+    app.state.auth = Authenticator(settings, server_secret(settings))
 
     # inside the metrics and the shedding: its answers count as the route's
     feed_route = next(r for r in recommend.router.routes if getattr(r, "path", None) == ROUTE_PATH)
     app.add_middleware(FeedFastPath, route=feed_route)
     app.add_middleware(metrics.RequestMetrics)
-    for module in (health, recommend, discover, items, events, admin, dashboard, chat, web):
+    for module in (health, recommend, discover, items, events, admin, users, dashboard, chat, web):
         app.include_router(module.router)
     # outermost first: shedding happens before anything else is spent on a request
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -63,6 +83,15 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     # before any ASGI work (shedding_protocol.py); the middleware enforces it under any other server
     app.state.shedding = ShedPolicy(max_in_flight=settings.max_in_flight, max_wait=settings.shed_wait_seconds)
     app.add_middleware(LoadShedder, policy=app.state.shedding)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)  # outermost: refusals (503, 429) carry the headers too
     return app
 
 

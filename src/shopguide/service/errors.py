@@ -9,7 +9,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shopguide.errors import ConfigError, DataError, ModelError, NotFoundError, ShopguideError, StoreError
+from shopguide.errors import (
+    AuthError,
+    ConfigError,
+    DataError,
+    ModelError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ShopguideError,
+    StoreError,
+    StoreRefusedError,
+)
+from shopguide.security.ratelimit import retry_after_header
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +30,19 @@ STATUS: list[tuple[type[ShopguideError], int, str]] = [
     (ConfigError, 400, "bad_request"),
     (NotFoundError, 404, "not_found"),
     (ModelError, 409, "model_unavailable"),
+    (StoreRefusedError, 500, "store_error"),
     (StoreError, 503, "store_unavailable"),
+    (AuthError, 401, "unauthorized"),
+    (PermissionDeniedError, 403, "forbidden"),
+    (RateLimitedError, 429, "rate_limited"),
 ]
+
+
+#: What a client is told about a store error; the driver's text (SQL, values) goes to the log only.
+STORE_DETAIL = {
+    "store_error": "the store could not process this request",
+    "store_unavailable": "the store is unavailable; try again later",
+}
 
 
 def _body(error: str, detail: str, field: str | None = None) -> dict:
@@ -32,7 +55,18 @@ def install_error_handlers(app: FastAPI) -> None:
         status, code = next(((s, c) for t, s, c in STATUS if isinstance(exc, t)), (500, "internal_error"))
         field = getattr(exc, "field", None)
         detail = exc.message if isinstance(exc, DataError) else str(exc)
-        return JSONResponse(_body(code, detail, field), status_code=status)
+        if isinstance(exc, StoreError):
+            # the driver's message, without the traceback (whose SQL parameters could hold personal data)
+            log.error("%s %s answered %d: %s", request.method, request.url.path, status, exc)
+            detail = STORE_DETAIL[code]
+        headers = None
+        if isinstance(exc, AuthError):
+            field, headers = "Authorization", {"WWW-Authenticate": "Bearer"}
+        elif isinstance(exc, PermissionDeniedError):
+            field = "Authorization"
+        elif isinstance(exc, RateLimitedError):
+            headers = {"Retry-After": retry_after_header(exc.retry_after)}
+        return JSONResponse(_body(code, detail, field), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,7 +9,8 @@ inside the metrics and the load shedding, recognises the route's path, builds th
 query string in plain form (:meth:`FeedRequest.from_query`) and, on a hit, sends the cached body with
 the route's headers.
 
-Everything else goes to the route unchanged: a miss (the route then computes the answer under its
+A hit is served only to a caller the authenticator admits for the ``read`` scope (same check and rate
+limit as the route's dependency). Everything else goes to the route unchanged: a refused caller, a miss (the route then computes the answer under its
 deadline), a query it does not take as it is (the route parses it and names a bad field), a PostgreSQL
 store (read in a thread, as the route does), a worker whose deleted-items sync is due, any error. A hit
 needs no validation of its own: its key can only be in the cache because the route validated the very
@@ -77,4 +78,7 @@ class FeedFastPath:
         except Exception:  # the route will meet the same failure and answer it its way
             log.debug("fast path lookup failed; the route answers", exc_info=True)
             return None
+        client = scope.get("client") or ("", 0)
+        if answer is not None and not app.state.auth.admits(scope["headers"], client[0], "read"):
+            return None  # the route refuses it, with the error and the audit in one place
         return answer

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from shopguide.data.schema import ID_PATTERN, Item
+from shopguide.data.schema import ID_PATTERN, Item, edge_context, free_text
 from shopguide.guide.types import Card
 
 
@@ -58,7 +67,17 @@ class EventsResult(BaseModel):
 
 
 class ItemBatch(BaseModel):
+    """Items from outside: validated with the edge rules of :mod:`shopguide.data.schema` (finite prices,
+    no control characters...)."""
+
     items: list[Item]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _at_the_edge(cls, data: Any, handler: ModelWrapValidatorHandler[ItemBatch], info: ValidationInfo) -> ItemBatch:
+        if info.context is None:  # FastAPI validates without a context: validate again with the edge's
+            return cls.model_validate(data, context=edge_context())
+        return handler(data)
 
 
 class UpsertResult(BaseModel):
@@ -87,9 +106,28 @@ class TrainAccepted(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """Every error answer: a code, what is wrong, and where (the request field or header), when known."""
+
     error: str
     detail: str
     field: str | None = None
+
+
+#: The error answers any route may give, documented once for the whole API (service/app.py).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "Bad request: a parameter that is well-formed but not usable."),
+        (401, "No valid API key (missing, unknown, expired or revoked)."),
+        (403, "The key lacks the route's scope."),
+        (404, "An id that does not exist."),
+        (409, "No model can serve this right now, or a training job is already running."),
+        (413, "The body is too large."),
+        (422, "Invalid input; `field` names what is wrong."),
+        (429, "Too many requests; see Retry-After."),
+        (503, "Overloaded, starting, or the store is unavailable; see Retry-After."),
+    )
+}
 
 
 # ---------------------------------------------------------------- chat (the conversational guide)
@@ -116,6 +154,13 @@ class ChatRequest(BaseModel):
     )
     message: str = Field(min_length=1, max_length=500)
     lang: Literal["zh", "en"] | None = Field(default=None, description="Reply language; detected when absent.")
+
+    @field_validator("message")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        """Messages are stored (session state, hand-off tickets): line breaks and tabs only."""
+        free_text(value, "the message")
+        return value
 
 
 class Understood(BaseModel):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shopguide.config import Settings
+from shopguide.errors import ModelError
 from shopguide.recommend.bundle import BundleStore
 from shopguide.recommend.training import train_and_save
 from shopguide.service.answer_cache import AnswerCache
@@ -44,6 +45,7 @@ class ServiceState:
     _deleted_checked_at: float = 0.0
     _deleted_lock: threading.Lock = field(default_factory=threading.Lock)
     _train_lock: threading.Lock = field(default_factory=threading.Lock)
+    _jobs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @staticmethod
     def prepare_home(settings: Settings, store: Store) -> str | None:
@@ -121,9 +123,15 @@ class ServiceState:
 
     # ------------------------------------------------------------------ admin jobs
     def start_training(self, model: str, params: dict[str, Any]) -> str:
-        """Train in a background thread; the new version becomes active and workers swap to it."""
-        job = uuid.uuid4().hex[:12]
-        self.jobs[job] = {"status": "queued", "model": model}
+        """Train in a background thread; the new version becomes active and workers swap to it. One job at a
+        time: while one is queued or running, another is refused (ModelError, 409) instead of queueing up
+        threads that each hold a dataset in memory."""
+        with self._jobs_lock:
+            busy = [j for j, info in self.jobs.items() if info["status"] in ("queued", "running")]
+            if busy:
+                raise ModelError(f"training job {busy[0]} is still running; see GET /v1/admin/train/{busy[0]}")
+            job = uuid.uuid4().hex[:12]
+            self.jobs[job] = {"status": "queued", "model": model}
 
         def run() -> None:
             with self._train_lock:  # one training at a time per worker

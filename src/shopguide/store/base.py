@@ -12,6 +12,12 @@ Contract (checked by ``tests/store/contract.py`` for every backend):
 - Chat sessions (the guide's dialogue state) are JSON objects kept by session id; the last write wins.
 - Hand-off tickets are appended with a new id each; only their status changes afterwards. Listing is newest
   first. The caller scrubs personal data from a ticket's text before it is stored.
+- A shopper's data (user row, events, chat sessions whose state names them, tickets naming them or their
+  sessions) is exported whole by :meth:`Store.export_user` and removed in one transaction by
+  :meth:`Store.erase_user`; :meth:`Store.purge` removes events and sessions older than a cutoff (retention).
+  Both leave a new :meth:`Store.data_generation`, so copies made from the store (analytics) know to rebuild.
+- API keys are stored as records with a keyed hash (never the key); revoking keeps the record, and
+  "last used" times only move forward. Audit entries are append-only, listed newest first.
 - Database failures surface as :class:`~shopguide.errors.StoreError`; unknown ids as
   :class:`~shopguide.errors.NotFoundError`.
 """
@@ -26,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from shopguide.data.dataset import Dataset
     from shopguide.data.schema import Event, Item, User
+    from shopguide.security.audit import AuditEntry
+    from shopguide.security.keys import ApiKey
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,28 @@ class ImportResult:
     items: int = 0
     users: int = 0
     events: AddEventsResult = field(default_factory=AddEventsResult)
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    """What :meth:`Store.erase_user` removed: the user row (0 or 1), events, chat sessions and tickets."""
+
+    users: int = 0
+    events: int = 0
+    sessions: int = 0
+    tickets: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.users + self.events + self.sessions + self.tickets
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What :meth:`Store.purge` removed: events and chat sessions older than the cutoffs."""
+
+    events: int = 0
+    sessions: int = 0
 
 
 TICKET_STATUSES = ("open", "closed")
@@ -171,6 +201,58 @@ class Store(Protocol):
 
     def set_ticket_status(self, ticket_id: int, status: str) -> Ticket:
         """Change a ticket's status (``open`` / ``closed``); NotFoundError for an unknown id."""
+        ...
+
+    # ---------------------------------------------------------------- a shopper's data, retention
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Everything held about the shopper, as one JSON-serialisable dict (read in one snapshot):
+        ``user_id``, ``user`` (``{"id", "attributes"}`` or None), ``events`` (oldest first), ``sessions``
+        (``{"session_id", "updated_at", "state"}`` of the chat sessions whose state has this ``user_id``) and
+        ``tickets`` (those with this ``user_id`` or on one of those sessions). NotFoundError when nothing is held."""
+        ...
+
+    def erase_user(self, user_id: str) -> ErasureResult:
+        """Remove everything :meth:`export_user` returns, in one write transaction; the counts removed.
+        NotFoundError when nothing at all is held (so a second erasure is a NotFoundError)."""
+        ...
+
+    def purge(self, before_ts: float | None, *, sessions_before_ts: float | None = None) -> PurgeResult:
+        """Delete events with ``ts < before_ts`` and chat sessions last written before ``sessions_before_ts``
+        (default: ``before_ts``); None keeps them. Idempotent; large purges run in short batches."""
+        ...
+
+    def data_generation(self) -> int:
+        """A number that grows whenever rows are removed (erasure, purge): with the last event's sequence it
+        tells whether a copy of the events is still current (the analytics export checks it)."""
+        ...
+
+    # ---------------------------------------------------------------- access control (store/security_sql.py)
+    def add_api_key(self, key: ApiKey) -> None:
+        """Store a new API key record (only its keyed hash, never the key)."""
+        ...
+
+    def get_api_key(self, key_id: str) -> ApiKey | None:
+        """The key record with this id (revoked and expired ones too), or None."""
+        ...
+
+    def api_keys(self) -> list[ApiKey]:
+        """Every key record, oldest first."""
+        ...
+
+    def revoke_api_key(self, key_id: str, at: float) -> ApiKey:
+        """Revoke a key (the first revocation time stays); NotFoundError for an unknown id."""
+        ...
+
+    def touch_api_keys(self, last_used: dict[str, float]) -> None:
+        """Record when keys were last used (never moves a time back)."""
+        ...
+
+    def add_audit(self, entries: list[AuditEntry]) -> None:
+        """Append audit entries."""
+        ...
+
+    def audit_entries(self, limit: int = 100, since_ts: float | None = None) -> list[AuditEntry]:
+        """The newest audit entries, newest first."""
         ...
 
     # ---------------------------------------------------------------- whole store

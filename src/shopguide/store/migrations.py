@@ -120,7 +120,32 @@ def define_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Index("ix_tickets_status_created", "status", "created_at"),
         sa.Index("ix_tickets_session", "session_id"),
     )
-    return {t.name: t for t in (schema_meta, items, users, events, sessions, tickets)}
+    api_keys = sa.Table(  # version 4: API keys, stored as an HMAC of the key (never the key itself)
+        "api_keys",
+        metadata,
+        sa.Column("key_id", sa.String(32), primary_key=True),  # the public part of the key, printed in lists
+        sa.Column("name", sa.String(128), nullable=False),
+        sa.Column("scopes", sa.Text, nullable=False),  # JSON list of scope names
+        sa.Column("hash", sa.String(64), nullable=False),  # hex HMAC-SHA256(server secret, whole key)
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("expires_at", sa.Float),  # None: never
+        sa.Column("last_used_at", sa.Float),
+        sa.Column("revoked_at", sa.Float),
+        sa.Column("rate_limit", sa.Float),  # requests per second; None: the configured default, 0: unlimited
+    )
+    audit_log = sa.Table(  # version 4: who did what, when, from where (admin and catalog actions)
+        "audit_log",
+        metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("ts", sa.Float, nullable=False),
+        sa.Column("actor", sa.String(160), nullable=False),  # key id and name, or "cli:<user>"
+        sa.Column("action", sa.String(160), nullable=False),  # e.g. "POST /v1/admin/train"
+        sa.Column("target", sa.Text, nullable=False, default=""),
+        sa.Column("client", sa.String(64), nullable=False, default=""),  # client address
+        sa.Column("outcome", sa.String(32), nullable=False),  # allowed, denied, unauthenticated, rate_limited
+        sa.Index("ix_audit_ts", "ts"),
+    )
+    return {t.name: t for t in (schema_meta, items, users, events, sessions, tickets, api_keys, audit_log)}
 
 
 _V1_TABLES = ("schema_meta", "items", "users", "events")
@@ -141,11 +166,18 @@ def _v3_create_tickets(conn: Connection) -> None:
     define_tables(sa.MetaData())["tickets"].create(conn)
 
 
+def _v4_create_security(conn: Connection) -> None:
+    tables = define_tables(sa.MetaData())
+    tables["api_keys"].create(conn)
+    tables["audit_log"].create(conn)
+
+
 #: Ordered migration steps: (version reached, description, function run inside the transaction).
 MIGRATIONS: list[Step] = [
     (1, "create schema_meta, items, users and events", _v1_create_tables),
     (2, "create sessions (dialogue state of the guide)", _v2_create_sessions),
     (3, "create tickets (the guide's hand-offs to a person)", _v3_create_tickets),
+    (4, "create api_keys and audit_log (access control)", _v4_create_security),
 ]
 
 LATEST_VERSION: int = MIGRATIONS[-1][0]

@@ -26,9 +26,11 @@ from sqlalchemy.pool import StaticPool
 from shopguide.data.dataset import DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, Dataset
 from shopguide.data.schema import Event, EventType, Item, User
 from shopguide.data.vocab import Vocab
-from shopguide.errors import ConfigError, DataError, NotFoundError, StoreError
+from shopguide.errors import ConfigError, DataError, NotFoundError, StoreError, StoreRefusedError
 from shopguide.store.base import TICKET_STATUSES, AddEventsResult, ImportResult, Store, Ticket
 from shopguide.store.migrations import WRITE_OPTION, define_tables, migrate
+from shopguide.store.privacy_sql import PrivacyTables
+from shopguide.store.security_sql import SecurityTables
 from shopguide.store.sqlite_reads import SqliteReader
 
 logger = logging.getLogger(__name__)
@@ -155,14 +157,24 @@ def _row_event(row: Row) -> Event:
 
 @contextmanager
 def _db_errors(action: str) -> Iterator[None]:
+    """Database errors as StoreError (unreachable, busy, closed: an outage) or StoreRefusedError (the database
+    refused the statement or a value: retrying will not help). The messages hold the driver's text for the
+    logs; the service never shows them to a client."""
     try:
         yield
-    except sa.exc.SQLAlchemyError as exc:
+    except _OUTAGES as exc:
         cause = getattr(exc, "orig", None) or exc
         raise StoreError(f"store failed to {action}: {cause.__class__.__name__}: {cause}") from exc
+    except (sa.exc.SQLAlchemyError, ValueError, OverflowError) as exc:  # drivers raise these for unstorable values
+        cause = getattr(exc, "orig", None) or exc
+        raise StoreRefusedError(f"the database refused to {action}: {cause.__class__.__name__}: {cause}") from exc
 
 
-class SqlStore(Store):
+#: SQLAlchemy errors that mean the database cannot be reached or used right now (an outage).
+_OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError)
+
+
+class SqlStore(SecurityTables, PrivacyTables, Store):
     """A Store on any SQLAlchemy engine whose dialect is SQLite or PostgreSQL.
 
     Opening migrates the schema (see :mod:`shopguide.store.migrations`). Use :func:`open_store` to

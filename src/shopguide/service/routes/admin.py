@@ -3,16 +3,17 @@ guide's hand-off tickets (list, close)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from shopguide.errors import ConfigError, NotFoundError
 from shopguide.recommend.registry import MODELS
+from shopguide.security.auth import require
 from shopguide.service.deps import StateDep
 from shopguide.service.schemas import ModelVersion, TicketOut, TicketStatus, TrainAccepted, TrainRequest
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[require("admin")])
 
 
 @router.post("/train", response_model=TrainAccepted, status_code=202)
@@ -69,6 +70,8 @@ def list_tickets(
 
 
 @router.post("/tickets/{ticket_id}", response_model=TicketOut)
-def set_ticket_status(ticket_id: int, body: TicketStatus, state: StateDep) -> TicketOut:
+def set_ticket_status(
+    ticket_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: TicketStatus, state: StateDep
+) -> TicketOut:
     """Close (or reopen) a ticket."""
     return TicketOut.model_validate(state.store.set_ticket_status(ticket_id, body.status), from_attributes=True)

@@ -9,11 +9,13 @@ a polite fallback (``degraded: true``), never a 5xx.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import secrets
 import threading
-import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 
@@ -25,6 +27,7 @@ from shopguide.guide.kg import KnowledgeGraph
 from shopguide.guide.llm import LLMConfig, LLMPhraser
 from shopguide.guide.retrieval import Retriever
 from shopguide.guide.types import Intent, Understanding
+from shopguide.security.auth import Principal, require
 from shopguide.service import metrics
 from shopguide.service.deps import ServingStateDep
 from shopguide.service.models import Served
@@ -34,7 +37,7 @@ from shopguide.service.state import ServiceState
 from shopguide.text.tokenize import has_cjk
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1", tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"], dependencies=[require("read")])
 
 #: A chat turn may take this many recommendation deadlines (it searches, re-ranks and writes the session).
 DEADLINE_FACTOR = 3.0
@@ -146,10 +149,19 @@ def _fallback(req: ChatRequest, session_id: str, version: str | None) -> ChatRes
     )  # fmt: skip
 
 
-def _response(reply: ChatReply, version: str) -> ChatResponse:
+def session_key(secret: bytes, principal: Principal, session_id: str) -> str:
+    """Where the session is stored: a keyed hash of its owner (the API key, or the storefront's browser) and
+    the id the client uses. Another caller sending the same id reaches a different, new session, so a
+    session id alone never reveals anyone's conversation. (A shop's back end serving many shoppers with
+    one key owns all their sessions: it keeps its shoppers' session ids apart, as it does today.)"""
+    owner = f"{principal.owner}|{session_id}".encode()
+    return "cs_" + hmac.new(secret, owner, hashlib.sha256).hexdigest()[:40]
+
+
+def _response(reply: ChatReply, version: str, session_id: str) -> ChatResponse:
     u: Understanding = reply.understood
     return ChatResponse(
-        session_id=reply.session_id, lang=reply.lang, reply=reply.reply, cards=reply.cards, items=reply.cards,
+        session_id=session_id, lang=reply.lang, reply=reply.reply, cards=reply.cards, items=reply.cards,
         suggestions=reply.suggestions, action=reply.action, handoff=reply.handoff, slots=reply.slots,
         negated=reply.negated, model_version=version,
         understood=Understood(intent=u.intent.value, confidence=round(u.confidence, 4), slots=u.slots,
@@ -158,15 +170,20 @@ def _response(reply: ChatReply, version: str) -> ChatResponse:
 
 
 @router.post("/chat", response_model=ChatResponse)
-async def chat(req: ChatRequest, request: Request, state: ServingStateDep) -> ChatResponse:
+async def chat(
+    req: ChatRequest, request: Request, state: ServingStateDep, principal: Annotated[Principal, require("read")]
+) -> ChatResponse:
     """Answer one message: a reply, product cards, follow-up suggestions and what was understood.
 
     Slots carry over between turns of a ``session_id`` (kept in the store, so they survive a restart).
     ``handoff`` is true when the shopper should talk to a person (asked for one, order status, or the
-    guide was not confident). Accepts ``session``/``user`` for ``session_id``/``user_id``.
+    guide was not confident). Accepts ``session``/``user`` for ``session_id``/``user_id``. A session belongs
+    to its caller: the same id sent with another key or from another browser starts a new conversation. New
+    ids carry 128 random bits.
     """
     state.models.refresh()
-    session_id = req.session_id or f"chat-{uuid.uuid4().hex[:16]}"
+    session_id = req.session_id or f"chat-{secrets.token_hex(16)}"
+    stored_as = session_key(request.app.state.auth.secret, principal, session_id)
     served = state.models.served
     version = served.version if served else None
     guide: Guide | None = getattr(request.app.state, "chat_guide", None)
@@ -184,7 +201,7 @@ async def chat(req: ChatRequest, request: Request, state: ServingStateDep) -> Ch
         deadline += guide.manager.phraser.config.timeout_s
     try:
         reply = await run_with_deadline(
-            lambda: guide.manager.turn(session_id, req.user_id, req.message, req.lang), deadline
+            lambda: guide.manager.turn(stored_as, req.user_id, req.message, req.lang, client_id=session_id), deadline
         )
     except DeadlineExceeded:
         metrics.DEGRADED.labels("chat_deadline").inc()
@@ -193,4 +210,4 @@ async def chat(req: ChatRequest, request: Request, state: ServingStateDep) -> Ch
         log.exception("chat turn failed", extra={"session": session_id})
         metrics.DEGRADED.labels("chat_error").inc()
         return _fallback(req, session_id, guide.served.version)
-    return _response(reply, guide.served.version)
+    return _response(reply, guide.served.version, session_id)

@@ -8,7 +8,10 @@ every :data:`FINGERPRINT_TTL_S` seconds), the filters and the options; a miss re
 Parquet copy incrementally, computes in DuckDB and caches. While events keep arriving, aggregates of the
 same filters at most :data:`MAX_STALE_S` old are served as they are (the page shows when they were
 computed), so a busy shop does not recompute on every request. The DuckDB working table of the latest
-fingerprint stays in memory, so a change of filters does not reload the events.
+fingerprint stays in memory, so a change of filters does not reload the events. Shopper ids in it are
+pseudonyms (the server secret's HMAC, see ``privacy/pseudonym.py``); an erasure (``routes/users.py``) drops
+this worker's table at once; other workers rebuild theirs before their next computation (the erasure raises
+the store's data generation, which they check then) and their cached aggregates are gone with the files.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from shopguide.analytics import AggregateCache, DashboardOptions, EventSource, F
 from shopguide.analytics.dashboard import SECTIONS
 from shopguide.analytics.report import REPORT_CSS, render_sections
 from shopguide.errors import NotFoundError
+from shopguide.security.auth import require
+from shopguide.security.secret import server_secret
 from shopguide.service.deps import StateDep
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -39,10 +44,11 @@ MAX_STALE_S = 120.0
 _HOLDER_LOCK = threading.Lock()
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
-router = APIRouter(tags=["analytics"])
+router = APIRouter(tags=["analytics"], dependencies=[require("admin")])
 
-DateFrom = Annotated[str | None, Query(description="First day, YYYY-MM-DD.")]
-DateTo = Annotated[str | None, Query(description="Last day (inclusive), YYYY-MM-DD.")]
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+DateFrom = Annotated[str | None, Query(pattern=DATE, description="First day, YYYY-MM-DD.")]
+DateTo = Annotated[str | None, Query(pattern=DATE, description="Last day (inclusive), YYYY-MM-DD.")]
 Category = Annotated[list[str] | None, Query(description="Category (top level or leaf); repeatable.")]
 Period = Annotated[str, Query(pattern="^(day|week)$", description="Retention cohorts by day or week.")]
 
@@ -53,10 +59,12 @@ class AnalyticsHolder:
 
     workdir: Path
     cache: AggregateCache
+    secret: bytes | None = None  # pseudonymizes shopper ids in the Parquet copy and the working table
     lock: threading.Lock = field(default_factory=threading.Lock)
     source: EventSource | None = None
     fingerprint: str | None = None
     checked_at: float = 0.0
+    generation: int | None = None  # the store's data generation when ``source`` was built
 
     def current_fingerprint(self, store: Any) -> str:
         now = time.monotonic()
@@ -66,15 +74,26 @@ class AnalyticsHolder:
         return self.fingerprint
 
     def source_for(self, store: Any, fingerprint: str) -> EventSource:
-        """The working table for ``fingerprint`` (built on first use; the previous one is closed)."""
+        """The working table for ``fingerprint`` (built on first use; the previous one is closed). Rebuilt also
+        when rows were erased or purged since it was built (one key lookup, not waiting for the fingerprint's
+        time to live): an erasure through another worker never reaches a computation of this one."""
         with self.lock:
-            if self.source is None or self.source.fingerprint != fingerprint:
-                fresh = EventSource.from_store(store, cache_dir=self.workdir)
+            generation = store.data_generation()
+            if self.source is None or self.source.fingerprint != fingerprint or generation != self.generation:
+                fresh = EventSource.from_store(store, cache_dir=self.workdir, secret=self.secret)
                 if self.source is not None:
                     self.source.close()
-                self.source = fresh
+                self.source, self.generation = fresh, generation
                 self.fingerprint, self.checked_at = fresh.fingerprint, time.monotonic()
             return self.source
+
+    def forget(self) -> None:
+        """Drop the working table and the known fingerprint (after an erasure): the next request reads the
+        store's fingerprint again and rebuilds from the store."""
+        with self.lock:
+            if self.source is not None:
+                self.source.close()
+            self.source, self.fingerprint, self.checked_at = None, None, 0.0
 
 
 def _holder(request: Request, state: Any) -> AnalyticsHolder:
@@ -84,7 +103,8 @@ def _holder(request: Request, state: Any) -> AnalyticsHolder:
             holder = getattr(request.app.state, "analytics", None)
             if holder is None:
                 workdir = Path(state.settings.home) / "analytics"
-                holder = AnalyticsHolder(workdir=workdir, cache=AggregateCache(workdir / "cache"))
+                cache = AggregateCache(workdir / "cache")
+                holder = AnalyticsHolder(workdir=workdir, cache=cache, secret=server_secret(state.settings))
                 request.app.state.analytics = holder
     return holder
 

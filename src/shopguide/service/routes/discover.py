@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from shopguide.errors import ModelError
 from shopguide.recommend.base import Recommendation
 from shopguide.recommend.explain import Reason
+from shopguide.security.auth import require
 from shopguide.service.deps import ServingStateDep
 from shopguide.service.feed import present
 from shopguide.service.routes.recommend import IdPath, Lang, N
 from shopguide.service.schemas import RecommendationResponse, SearchResponse
 
-router = APIRouter(prefix="/v1", tags=["discovery"])
+router = APIRouter(prefix="/v1", tags=["discovery"], dependencies=[require("read")])
 
 
 @router.get("/items/{item_id}/bundle", response_model=RecommendationResponse)

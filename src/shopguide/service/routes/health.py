@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from shopguide.security.auth import require
 from shopguide.service import metrics
 
 router = APIRouter(tags=["health"])
@@ -30,7 +31,12 @@ def ready(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "model_version": state.models.served.version})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    dependencies=[require("admin")],
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
+)
 def prometheus() -> Response:
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

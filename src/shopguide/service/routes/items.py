@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from shopguide.data.schema import Item
 from shopguide.errors import DataError
+from shopguide.security.auth import require
 from shopguide.service.deps import StateDep
 from shopguide.service.routes.recommend import IdPath
 from shopguide.service.schemas import ItemBatch, UpsertResult
@@ -14,12 +15,12 @@ router = APIRouter(prefix="/v1/items", tags=["catalog"])
 MAX_ITEMS = 1000
 
 
-@router.get("/{item_id}", response_model=Item)
+@router.get("/{item_id}", response_model=Item, dependencies=[require("read")])
 def get_item(item_id: IdPath, state: StateDep) -> Item:
     return state.store.get_item(item_id)
 
 
-@router.post("", response_model=UpsertResult)
+@router.post("", response_model=UpsertResult, dependencies=[require("catalog")])
 def upsert_items(batch: ItemBatch, state: StateDep) -> UpsertResult:
     """Insert or replace up to 1,000 items in one transaction."""
     if len(batch.items) > MAX_ITEMS:
@@ -29,7 +30,7 @@ def upsert_items(batch: ItemBatch, state: StateDep) -> UpsertResult:
     return UpsertResult(upserted=count)
 
 
-@router.delete("/{item_id}", status_code=204)
+@router.delete("/{item_id}", status_code=204, dependencies=[require("catalog")])
 def delete_item(item_id: IdPath, state: StateDep) -> None:
     state.store.delete_item(item_id)
     state.mark_deleted(item_id)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from shopguide.data.schema import ID_PATTERN
 from shopguide.errors import NotFoundError
 from shopguide.recommend.base import Recommendation
+from shopguide.security.auth import require
 from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
 from shopguide.service.deps import ServingStateDep
@@ -28,7 +29,7 @@ from shopguide.service.schemas import RecommendationResponse
 from shopguide.service.state import ServiceState
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1", tags=["recommendations"])
+router = APIRouter(prefix="/v1", tags=["recommendations"], dependencies=[require("read")])
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 N = Annotated[int, Query(ge=1, le=100, description="How many items (at most 100).")]

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from shopguide.errors import NotFoundError
+from shopguide.security.auth import COOKIE, COOKIE_SECONDS, require
 from shopguide.service.deps import StateDep
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -40,9 +41,17 @@ class Shoppers(BaseModel):
 
 
 @router.get("/", include_in_schema=False)
-def page() -> FileResponse:
-    """The storefront page."""
-    return FileResponse(WEB_DIR / "index.html", headers=NO_CACHE)
+def page(request: Request) -> FileResponse:
+    """The storefront page; it also gives the browser its signed storefront cookie (scopes ``read`` and
+    ``ingest``, this origin only: security/auth.py) unless it holds a valid one."""
+    response = FileResponse(WEB_DIR / "index.html", headers=NO_CACHE)
+    auth = request.app.state.auth
+    if auth.cookie_browser(request.cookies.get(COOKIE, "")) is None:
+        response.set_cookie(
+            COOKIE, auth.new_cookie(), max_age=COOKIE_SECONDS, httponly=True, samesite="strict",
+            secure=request.url.scheme == "https", path="/",
+        )  # fmt: skip
+    return response
 
 
 @router.get("/static/{name}", include_in_schema=False)
@@ -53,7 +62,7 @@ def static(name: str) -> FileResponse:
     return FileResponse(WEB_DIR / name, headers=NO_CACHE)
 
 
-@router.get("/v1/demo/shoppers", response_model=Shoppers)
+@router.get("/v1/demo/shoppers", response_model=Shoppers, dependencies=[require("read")])
 def demo_shoppers(state: StateDep) -> Shoppers:
     """The first shoppers in the store (by id), each marked simulated when the demo simulator made it."""
     users = islice(state.store.iter_users(), DEMO_SHOPPERS)
@@ -64,7 +73,7 @@ def demo_shoppers(state: StateDep) -> Shoppers:
     )
 
 
-@router.get("/v1/demo/features")
+@router.get("/v1/demo/features", dependencies=[require("read")])
 def features(request: Request) -> dict[str, bool]:
     """Which optional endpoints this app serves (the page shows a friendly note for the others)."""
     paths = request.app.openapi().get("paths", {})  # covers routes of included (nested) routers too
