@@ -180,3 +180,8 @@ def test_phone_numbers_in_national_and_spaced_forms(text: str, expected: str) ->
 )
 def test_hotlines_models_and_digit_groups_inside_other_numbers_stay(text: str) -> None:
     assert all(span.type != "phone" for span in find_pii(text))
+
+
+def test_a_businesss_role_mailbox_stays_a_persons_address_is_masked() -> None:
+    assert scrub("售后请发邮件到 support@shop-example.cn") == "售后请发邮件到 support@shop-example.cn"
+    assert scrub("或者直接发我 wang.lei88@shop-example.cn") == "或者直接发我 [邮箱]"

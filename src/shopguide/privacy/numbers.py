@@ -128,9 +128,17 @@ def after_order_cue(text: str, start: int) -> bool:
     return _ORDER_CONTEXT.search(text, max(0, start - 48), start) is not None
 
 
+#: the local parts of a business's role addresses (a shop's service desk, not a person): like a 400 hotline,
+#: they stay readable in a transcript
+_ROLE_MAILBOXES = frozenset(
+    "service services support help helpdesk info contact customerservice cs kefu sales noreply no-reply "
+    "webmaster admin postmaster feedback care hello press marketing billing".split()
+)
+
+
 def emails(text: str) -> Iterator[Candidate]:
     for m in _EMAIL.finditer(text):
-        if not _MENTION_GLUE.match(m.group(0)):
+        if not _MENTION_GLUE.match(m.group(0)) and m.group(0).split("@")[0].lower() not in _ROLE_MAILBOXES:
             yield m.start(), m.end(), "email"
 
 
