@@ -282,3 +282,11 @@ def test_cli_keys_and_audit(svc: Service) -> None:
     assert runner.invoke(cli, ["keys", "revoke", "nosuchkey", *home]).exit_code == 3
     audit = runner.invoke(cli, ["audit", "--limit", "200", *home])
     assert "keys create" in audit.output and "keys revoke" in audit.output
+
+
+def test_guessing_keys_is_limited_per_address(svc: Service, anon: TestClient, monkeypatch) -> None:
+    monkeypatch.setattr(svc.app.state.auth, "limiter", RateLimiter(clock=lambda: 7.0))
+    limit = int(svc.settings.rate_limit_per_client * svc.settings.rate_limit_burst)
+    guesses = [{"Authorization": f"Bearer sg_{k:012x}_{'x' * 43}"} for k in range(limit + 1)]
+    codes = [anon.get("/v1/search", params={"q": "tea"}, headers=g).status_code for g in guesses]
+    assert codes == [401] * limit + [429]

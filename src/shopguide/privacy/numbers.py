@@ -131,8 +131,30 @@ def after_order_cue(text: str, start: int) -> bool:
 #: the local parts of a business's role addresses (a shop's service desk, not a person): like a 400 hotline,
 #: they stay readable in a transcript
 _ROLE_MAILBOXES = frozenset(
-    "service services support help helpdesk info contact customerservice cs kefu sales noreply no-reply "
-    "webmaster admin postmaster feedback care hello press marketing billing".split()
+    [
+        "service",
+        "services",
+        "support",
+        "help",
+        "helpdesk",
+        "info",
+        "contact",
+        "customerservice",
+        "cs",
+        "kefu",
+        "sales",
+        "noreply",
+        "no-reply",
+        "webmaster",
+        "admin",
+        "postmaster",
+        "feedback",
+        "care",
+        "hello",
+        "press",
+        "marketing",
+        "billing",
+    ]
 )
 
 

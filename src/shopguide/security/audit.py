@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 1.0
 FLUSH_AT = 200
+MAX_PENDING = 100_000
 #: Outcomes an entry may record.
 OUTCOMES = ("allowed", "denied", "unauthenticated", "rate_limited")
 
@@ -75,3 +76,7 @@ class AuditTrail:
             log.exception("could not write %d audit entries; keeping them for the next flush", len(pending))
             with self._lock:
                 self._pending[:0] = pending
+                if len(self._pending) > MAX_PENDING:  # the store has been down for long: keep the newest
+                    dropped = len(self._pending) - MAX_PENDING
+                    del self._pending[:dropped]
+                    log.error("dropped the %d oldest unwritten audit entries", dropped)

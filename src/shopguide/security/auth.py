@@ -38,6 +38,7 @@ from shopguide.security.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 KEY_CACHE_SECONDS = 5.0
+MAX_CACHED_KEYS = 10_000
 TOUCH_SECONDS = 60.0
 COOKIE = "sg_store"
 COOKIE_SECONDS = 12 * 3600
@@ -123,6 +124,8 @@ class Authenticator:
         if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
             return cached[0]
         record = self.store.get_api_key(key_id) if self.store is not None else None
+        if len(self._cache) >= MAX_CACHED_KEYS:  # made-up key ids must not grow memory without bound
+            self._cache.clear()
         self._cache[key_id] = (record, now)
         return record
 
@@ -177,7 +180,11 @@ class Authenticator:
         client = request.client.host if request.client else ""
         principal: Principal | None = None
         try:
-            principal = self.principal(bearer, request.cookies.get(COOKIE))
+            try:
+                principal = self.principal(bearer, request.cookies.get(COOKIE))
+            except AuthError:  # guessing keys counts against the address, like calling without one
+                self._limit(f"addr:{client}", self.settings.rate_limit_per_client, scope == "admin")
+                raise
             admitted = self.admit(principal, scope, client)
         except AccessError as exc:
             self._audit(request, scope, principal, client, _outcome(exc))
