@@ -68,3 +68,17 @@ def test_the_cli_installs_the_filter_once_on_the_root_handlers() -> None:
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+
+
+def test_shopper_ids_given_as_extra_are_logged_as_pseudonyms_when_the_filter_has_the_secret() -> None:
+    from shopguide.privacy.pseudonym import pseudonymize
+
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "recommendation failed", None, None)
+    record.user = "shopper-001"
+    record.item = "demo-0001"
+    ScrubFilter(secret=b"s" * 32).filter(record)
+    assert record.user == pseudonymize("shopper-001", b"s" * 32) and record.item == "demo-0001"
+    plain = logging.LogRecord("x", logging.WARNING, __file__, 1, "m", None, None)
+    plain.user = "shopper-001"
+    ScrubFilter().filter(plain)
+    assert plain.user == "shopper-001"  # no secret (the CLI): ids as they are

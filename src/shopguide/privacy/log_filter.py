@@ -20,6 +20,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from shopguide.privacy.pseudonym import pseudonymize
 from shopguide.privacy.scrub import find_pii, scrub, scrub_field
 
 __all__ = ["ScrubFilter", "install_log_scrubbing"]
@@ -31,8 +32,17 @@ def _scrub_arg(value: Any) -> Any:
     return scrub(value) if isinstance(value, str) else value
 
 
+#: ``extra=`` fields that name a shopper: logged as their pseudonym when the filter has the server secret
+SHOPPER_FIELDS = frozenset({"user", "user_id", "shopper"})
+
+
 class ScrubFilter(logging.Filter):
-    """Masks personal data in each record (never drops a record)."""
+    """Masks personal data in each record (never drops a record). With ``secret``, shopper ids given as
+    ``extra={"user": ...}`` are logged as their pseudonym (``privacy/pseudonym.py``), as in analytics."""
+
+    def __init__(self, secret: bytes | None = None) -> None:
+        super().__init__()
+        self.secret = secret
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
@@ -49,7 +59,8 @@ class ScrubFilter(logging.Filter):
             record.msg, record.args = scrub(message), ()
         for key, value in vars(record).items():
             if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, scrub_field(key, value))
+                shopper = self.secret is not None and key in SHOPPER_FIELDS
+                setattr(record, key, pseudonymize(value, self.secret) if shopper else scrub_field(key, value))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -59,12 +70,17 @@ class ScrubFilter(logging.Filter):
         return True
 
 
-def install_log_scrubbing(logger: logging.Logger | None = None) -> int:
+def install_log_scrubbing(logger: logging.Logger | None = None, secret: bytes | None = None) -> int:
     """Add a :class:`ScrubFilter` to each handler of ``logger`` (the root logger by default) that has none yet;
-    calling it again adds nothing. Returns how many handlers got one."""
+    calling it again adds nothing (but gives an existing filter the ``secret`` when it had none). Returns how
+    many handlers got one."""
     added = 0
     for handler in (logger or logging.getLogger()).handlers:
-        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
-            handler.addFilter(ScrubFilter())
+        existing = [f for f in handler.filters if isinstance(f, ScrubFilter)]
+        if not existing:
+            handler.addFilter(ScrubFilter(secret))
             added += 1
+        elif secret is not None:
+            for f in existing:
+                f.secret = f.secret or secret
     return added

@@ -41,8 +41,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         own = state is None
         app.state.shopguide = state or await asyncio.to_thread(ServiceState.start, settings)
         app.state.auth.attach(app.state.shopguide.store)
-        for logger in (None, "uvicorn", "uvicorn.error", "uvicorn.access"):  # no personal data in this worker's logs
-            install_log_scrubbing(logging.getLogger(logger))
+        for logger in (None, "uvicorn", "uvicorn.error", "uvicorn.access"):  # no personal data in this worker's logs, shoppers as pseudonyms
+            install_log_scrubbing(logging.getLogger(logger), secret=app.state.auth.secret)
         app.state.retention = start_retention(app.state.shopguide) if own else None
         if settings.insecure_dev:
             log.warning("INSECURE DEV MODE: every request is served as admin without a key; never expose this port")
