@@ -290,3 +290,14 @@ def test_guessing_keys_is_limited_per_address(svc: Service, anon: TestClient, mo
     guesses = [{"Authorization": f"Bearer sg_{k:012x}_{'x' * 43}"} for k in range(limit + 1)]
     codes = [anon.get("/v1/search", params={"q": "tea"}, headers=g).status_code for g in guesses]
     assert codes == [401] * limit + [429]
+
+
+def test_the_persona_picker_lists_simulated_shoppers_only(svc: Service) -> None:
+    from shopguide.data.schema import User
+
+    svc.state.store.upsert_users([User(id="aaa-real-shopper", attributes={"city": "杭州"})])  # sorts first
+    browser = TestClient(svc.app)
+    browser.get("/")
+    listed = browser.get("/v1/demo/shoppers").json()["shoppers"]
+    assert listed and all(s["simulated"] for s in listed)
+    assert "aaa-real-shopper" not in {s["id"] for s in listed}

@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         own = state is None
         app.state.shopguide = state or await asyncio.to_thread(ServiceState.start, settings)
         app.state.auth.attach(app.state.shopguide.store)
-        for logger in (None, "uvicorn", "uvicorn.error", "uvicorn.access"):  # no personal data in this worker's logs, shoppers as pseudonyms
+        # no personal data in this worker's logs, shoppers as pseudonyms
+        for logger in (None, "uvicorn", "uvicorn.error", "uvicorn.access"):
             install_log_scrubbing(logging.getLogger(logger), secret=app.state.auth.secret)
         app.state.retention = start_retention(app.state.shopguide) if own else None
         if settings.insecure_dev:

@@ -64,8 +64,9 @@ def static(name: str) -> FileResponse:
 
 @router.get("/v1/demo/shoppers", response_model=Shoppers, dependencies=[require("read")])
 def demo_shoppers(state: StateDep) -> Shoppers:
-    """The first shoppers in the store (by id), each marked simulated when the demo simulator made it."""
-    users = islice(state.store.iter_users(), DEMO_SHOPPERS)
+    """The first simulated shoppers in the store (by id), for the page's persona picker. Only shoppers the demo
+    simulator made are listed: real shoppers' ids and attributes are never shown to a storefront visitor."""
+    users = islice((u for u in state.store.iter_users() if u.attributes.get("simulated") == "true"), DEMO_SHOPPERS)
     return Shoppers(
         shoppers=[
             Shopper(id=u.id, simulated=u.attributes.get("simulated") == "true", attributes=u.attributes) for u in users
