@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shopguide.errors import AccessError, AuthError, PermissionDeniedError, RateLimitedError
 from shopguide.security.audit import AuditEntry, AuditTrail
-from shopguide.security.keys import ApiKey, matches, parse_key_id
+from shopguide.security.keys import ApiKey, key_hash, matches, parse_key_id
 from shopguide.security.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Authenticator:
         self._touched_at = time.monotonic()
         self._lock = threading.Lock()
         configured = settings.admin_key.get_secret_value() if settings.admin_key is not None else None
-        self._config_hash = hmac.new(secret, configured.encode(), hashlib.sha256).digest() if configured else None
+        self._config_hash = key_hash(secret, configured) if configured else None
 
     def attach(self, store: Any) -> None:
         """Use ``store`` for key records and the audit log (called by the app's lifespan)."""
@@ -98,9 +98,7 @@ class Authenticator:
         return None
 
     def _key_principal(self, key: str) -> Principal:
-        if self._config_hash is not None and hmac.compare_digest(
-            hmac.new(self.secret, key.encode(), hashlib.sha256).digest(), self._config_hash
-        ):
+        if self._config_hash is not None and hmac.compare_digest(key_hash(self.secret, key), self._config_hash):
             return Principal("key:config", "configured admin key", frozenset({"admin"}), rate_limit=0.0)
         key_id = parse_key_id(key)
         record = self._record(key_id) if key_id is not None else None
@@ -137,17 +135,21 @@ class Authenticator:
         s = self.settings
         admin = scope == "admin"
         if principal is None:
-            self._limit(f"addr:{client}", s.rate_limit_per_client, admin)
+            self._limit_address(client, admin)
             raise AuthError("an API key is required: send 'Authorization: Bearer <key>'")
         if not principal.allows(scope):
             has = ", ".join(sorted(principal.scopes))
             raise PermissionDeniedError(f"this key may not use {scope!r} routes (its scopes: {has})")
         if principal.owner.startswith("browser:"):
-            self._limit(f"addr:{client}", s.rate_limit_per_client, admin)
+            self._limit_address(client, admin)
         else:
             rate = principal.rate_limit if principal.rate_limit is not None else s.rate_limit_per_key
             self._limit(principal.owner, rate, admin)
         return principal
+
+    def _limit_address(self, client: str, admin: bool) -> None:
+        """The per-address bucket: the storefront's cookie, callers without a key, and failed keys."""
+        self._limit(f"addr:{client}", self.settings.rate_limit_per_client, admin)
 
     def _limit(self, name: str, rate: float, admin: bool) -> None:
         if admin and rate != 0:
@@ -156,10 +158,10 @@ class Authenticator:
         if wait > 0:
             raise RateLimitedError("too many requests; slow down", retry_after=wait)
 
-    def admits(self, headers: list[tuple[bytes, bytes]], client: str, scope: str) -> bool:
-        """Whether a raw ASGI request (headers) may use ``scope`` now: the feed's fast path asks before it
-        answers from the cache; on False it hands the request to the route, whose dependency answers the
-        refusal (so the error and the audit happen in one place)."""
+    def caller(self, headers: list[tuple[bytes, bytes]]) -> Principal | None:
+        """The caller of a raw ASGI request (its headers), or None when it brings no valid credentials. Takes
+        no token: the feed's fast path asks this before it looks anything up, and :meth:`admit` only for a
+        hit; a refusal is left to the route, whose dependency answers it (one place for errors and audit)."""
         bearer = cookie = None
         for name, value in headers:
             if name == b"authorization" and value[:7].lower() == b"bearer ":
@@ -167,13 +169,9 @@ class Authenticator:
             elif name == b"cookie":
                 cookie = _cookie_value(value.decode("latin-1"))
         try:
-            principal = self.principal(bearer, cookie)
-            if principal is None:
-                return False  # refused by the route, which also counts the address's rate
-            self.admit(principal, scope, client)
+            return self.principal(bearer, cookie)
         except AccessError:
-            return False
-        return True
+            return None
 
     async def authorize(self, request: Request, scope: str, bearer: str | None) -> Principal:
         """The dependency's work: check, audit what needs it, flush the batched writes when due."""
@@ -183,7 +181,7 @@ class Authenticator:
             try:
                 principal = self.principal(bearer, request.cookies.get(COOKIE))
             except AuthError:  # guessing keys counts against the address, like calling without one
-                self._limit(f"addr:{client}", self.settings.rate_limit_per_client, scope == "admin")
+                self._limit_address(client, scope == "admin")
                 raise
             admitted = self.admit(principal, scope, client)
         except AccessError as exc:
@@ -273,11 +271,11 @@ def require(scope: str) -> Any:
             return await auth.authorize(request, scope, credentials.credentials if credentials else None)
 
         dependency.__name__ = f"require_{scope}"
+        dependency.scope = scope  # type: ignore[attr-defined]
         _DEPENDENCIES[scope] = Depends(dependency)
     return _DEPENDENCIES[scope]
 
 
-#: the scope each dependency object stands for (the route-coverage test reads it)
 def scope_of(dependant_call: Any) -> str | None:
-    name = getattr(dependant_call, "__name__", "")
-    return name.removeprefix("require_") if name.startswith("require_") else None
+    """The scope a dependency made by :func:`require` stands for (None for any other callable)."""
+    return getattr(dependant_call, "scope", None)

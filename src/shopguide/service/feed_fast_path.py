@@ -26,6 +26,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shopguide.data.schema import ID_PATTERN
+from shopguide.errors import AccessError
 from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
 from shopguide.service.feed import FeedRequest, count_sources, look_up
@@ -65,6 +66,9 @@ class FeedFastPath:
         state = getattr(getattr(app, "state", None), "shopguide", None)
         if state is None or not state.answers.size or not state.store.local or state.deleted_sync_due():
             return None
+        caller = app.state.auth.caller(scope["headers"])
+        if caller is None or not caller.allows("read"):
+            return None  # the route refuses it, with the error and the audit in one place
         request = FeedRequest.from_query(scope.get("query_string", b""))
         if request is None:
             return None
@@ -78,7 +82,10 @@ class FeedFastPath:
         except Exception:  # the route will meet the same failure and answer it its way
             log.debug("fast path lookup failed; the route answers", exc_info=True)
             return None
-        client = scope.get("client") or ("", 0)
-        if answer is not None and not app.state.auth.admits(scope["headers"], client[0], "read"):
-            return None  # the route refuses it, with the error and the audit in one place
+        if answer is None:
+            return None
+        try:  # a hit takes a token from the caller's bucket, as the route's dependency would
+            app.state.auth.admit(caller, "read", (scope.get("client") or ("", 0))[0])
+        except AccessError:
+            return None
         return answer

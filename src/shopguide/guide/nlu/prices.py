@@ -28,9 +28,11 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from shopguide.data.schema import MAX_PRICE
+
 AROUND = 0.2  # "around X" means X ± 20 %
-#: The largest amount read as a price (the catalog's own limit, :data:`shopguide.data.schema.MAX_PRICE`).
-MAX_AMOUNT = 1e9
+#: The largest amount read as a price: the catalog's own limit.
+MAX_AMOUNT = MAX_PRICE
 
 _CUR_PRE = r"(?:[¥$￥]\s*|rmb\s*|cny\s*)?"
 _CUR_POST = r"(?:\s*(?:块钱|块|元|rmb|cny|yuan|bucks|dollars|usd|刀|quid))?"
