@@ -168,6 +168,11 @@ class StoreContract:
         assert [e.type.value for e in store.recent_events("u1", limit=1)] == ["impression"]
         assert store.recent_actions("nobody") == []
 
+    def test_recent_action_times_leave_impressions_out(self, store: Store) -> None:
+        store.add_events([event("u1", "a", 1.0, "view"), event("u1", "b", 2.0, "impression"), event("u1", "c", 3.0)])
+        assert store.recent_action_times("u1") == [("c", "click", 3.0), ("a", "view", 1.0)]
+        assert store.recent_action_times("u1", 1) == [("c", "click", 3.0)] and store.recent_action_times("nobody") == []
+
     def test_active_users_by_latest_action_most_recent_first(self, store: Store) -> None:
         store.add_events([event("old", "a", 1.0), event("old", "b", 2.0), event("mid", "a", 5.0, "cart")])
         store.add_events([event("new", "c", 9.0, "purchase"), event("old", "z", 50.0, "impression")])
@@ -279,6 +284,8 @@ class StoreContract:
     def test_version_1_store_gains_sessions_and_tickets(self, store: Store) -> None:
         engine = store.engine
         with engine.begin() as conn:
+            for table in ("experiments", "bandit_decisions", "bandit_policies"):
+                conn.execute(sa.text(f"DROP TABLE {table}"))
             conn.execute(sa.text("DROP TABLE audit_log"))
             conn.execute(sa.text("DROP TABLE api_keys"))
             conn.execute(sa.text("DROP TABLE tickets"))
@@ -289,6 +296,53 @@ class StoreContract:
         assert store.get_session("s1") == {"turns": 1}
         assert store.add_ticket(Ticket("s1", "human")).id is not None
         assert store.api_keys() == [] and store.audit_entries() == []  # version 4's tables
+        assert store.policies() == [] and store.decisions() == [] and store.experiment_specs() == []  # version 5
+
+    # ---------------------------------------------------------------- the learning loop's tables
+    def test_policy_writes_are_compare_and_set(self, store: Store) -> None:
+        config = {"arms": ["ask", "show"], "kind": "ucb1", "params": {}}
+        assert store.save_policy("guide:vague", expected_version=None, config=config, enabled=True) == 1
+        assert store.save_policy("guide:vague", expected_version=None, config=config) is None  # exists already
+        assert store.save_policy("guide:vague", expected_version=1, state={"n": 1}, keep_state=True) == 2
+        assert store.save_policy("guide:vague", expected_version=1, state={"n": 9}) is None  # a stale writer loses
+        assert store.save_policy("guide:vague", expected_version=2, enabled=False, keep_state=True) == 3
+        row = store.policy("guide:vague")
+        assert (row.version, row.enabled, row.config, row.state) == (3, False, config, {"n": 1})
+        assert [r.name for r in store.policies()] == ["guide:vague"] and store.policy("feed:none") is None
+        assert store.learning_generation() == (("guide:vague", 3),)
+
+    def test_decisions_are_appended_once_and_closed_once(self, store: Store) -> None:
+        from shopguide.bandit.decisions import Closing, DecisionRecord
+
+        config = {"arms": ["ask", "show"], "kind": "ucb1", "params": {}}
+        store.save_policy("guide:vague", expected_version=None, config=config)
+        made = [
+            DecisionRecord(f"d{k}", "guide:vague", 100.0 + k, "ask", 0.5, "ucb1", 1, {"hour": 9}, ("i1",), f"u{k}")
+            for k in range(3)
+        ]
+        assert store.add_decisions(made) == 3 and store.add_decisions(made[:1]) == 0
+        assert [d.id for d in store.open_decisions(102.0)] == ["d0", "d1"]
+        closing = [Closing("d0", 1.0, {"counts": {"click": 1}})]
+        assert store.save_policy("guide:vague", expected_version=1, state={"n": 1}, closing=closing) == 2
+        # closing d0 again (a second worker's stale pass) writes nothing at all: not even the policy
+        assert store.save_policy("guide:vague", expected_version=2, state={"n": 2}, closing=closing) is None
+        assert store.policy("guide:vague").state == {"n": 1}
+        closed = store.decisions("guide:vague", closed=True)
+        assert [(d.id, d.reward, d.outcome, d.context, d.items) for d in closed] == [
+            ("d0", 1.0, {"counts": {"click": 1}}, {"hour": 9}, ("i1",))
+        ]
+        assert store.decision_counts() == {"guide:vague": {"open": 2, "closed": 1}}
+        assert store.close_decisions([Closing("d0", 0.0, {}), Closing("d1", 0.0, {})]) == 1
+        assert [d.id for d in store.decisions(limit=1)] == ["d2"]
+
+    def test_experiments_round_trip(self, store: Store) -> None:
+        store.put_experiment("e1", "feed:home", {"name": "e1", "enabled": True})
+        store.put_experiment("e1", "feed:home", {"name": "e1", "enabled": False})  # last write wins
+        assert store.experiment_specs() == [{"name": "e1", "enabled": False}]
+        store.delete_experiment("e1")
+        assert store.experiment_specs() == []
+        with pytest.raises(NotFoundError):
+            store.delete_experiment("e1")
 
     # ---------------------------------------------------------------- API keys and the audit log
     def test_api_keys_round_trip_revoke_and_touch(self, store: Store) -> None:
@@ -328,6 +382,12 @@ class StoreContract:
         filled.add_ticket(Ticket("s1", "human"))  # before the guide knew who it was talking to
         filled.add_ticket(Ticket("s2", "refund", user_id="u2"))
         filled.add_ticket(Ticket("gone", "human", user_id="u1"))
+        from shopguide.bandit.decisions import DecisionRecord
+
+        filled.add_decisions([
+            DecisionRecord("d1", "feed:home", 3.0, "popular", 0.25, "ucb1", 1, {"hour": 9}, ("a",), "u1"),
+            DecisionRecord("d2", "feed:home", 3.0, "model", 0.75, "ucb1", 1, {}, ("b",), "u2"),
+        ])  # fmt: skip
         return filled
 
     def test_export_user_holds_everything_about_the_shopper(self, shoppers: Store) -> None:
@@ -344,6 +404,9 @@ class StoreContract:
             ("s1", "defect"), ("s1", "human"), ("gone", "human")
         ]  # fmt: skip
         assert exported["tickets"][0]["transcript"] == [{"role": "shopper", "text": "broken"}]
+        assert [(d["id"], d["arm"], d["context"], d["items"]) for d in exported["decisions"]] == [
+            ("d1", "popular", {"hour": 9}, ["a"])
+        ]
         other = shoppers.export_user("u2")
         assert {e["user"] for e in other["events"]} == {"u2"} and [s["session_id"] for s in other["sessions"]] == ["s2"]
         only_events = shoppers.export_user("u3")
@@ -355,7 +418,8 @@ class StoreContract:
         assert shoppers.data_generation() == 0
         others = [e for e in shoppers.iter_events() if e.user != "u1"]
         result = shoppers.erase_user("u1")
-        assert result == ErasureResult(users=1, events=3, sessions=1, tickets=3) and result.total == 8
+        assert result == ErasureResult(users=1, events=3, sessions=1, tickets=3, decisions=1) and result.total == 9
+        assert [d.id for d in shoppers.decisions()] == ["d2"]
         with pytest.raises(NotFoundError):
             shoppers.export_user("u1")
         with pytest.raises(NotFoundError):
@@ -389,7 +453,7 @@ class StoreContract:
         with shoppers.engine.begin() as conn:  # s2 and s3 were last written long ago
             conn.execute(sa.text("UPDATE sessions SET updated_at = 100 WHERE session_id IN ('s2', 's3')"))
         monkeypatch.setattr("shopguide.store.privacy_sql.PURGE_BATCH", 2)  # several short transactions
-        assert shoppers.purge(3.5, sessions_before_ts=None) == PurgeResult(events=3, sessions=0)
+        assert shoppers.purge(3.5, sessions_before_ts=None) == PurgeResult(events=3, sessions=0, decisions=2)
         assert [e.ts for e in shoppers.iter_events()] == [4.0, 5.0]
         generation = shoppers.data_generation()
         assert generation >= 1

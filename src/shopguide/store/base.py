@@ -16,6 +16,8 @@ Contract (checked by ``tests/store/contract.py`` for every backend):
   sessions) is exported whole by :meth:`Store.export_user` and removed in one transaction by
   :meth:`Store.erase_user`; :meth:`Store.purge` removes events and sessions older than a cutoff (retention).
   Both leave a new :meth:`Store.data_generation`, so copies made from the store (analytics) know to rebuild.
+- The learning loop's decision points are written by compare-and-set on a version; a logged decision is
+  closed (its reward recorded) exactly once, in the same transaction as the policy update that learned from it.
 - API keys are stored as records with a keyed hash (never the key); revoking keeps the record, and
   "last used" times only move forward. Audit entries are append-only, listed newest first.
 - Database failures surface as :class:`~shopguide.errors.StoreError`; unknown ids as
@@ -24,12 +26,13 @@ Contract (checked by ``tests/store/contract.py`` for every backend):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from shopguide.bandit.decisions import Closing, DecisionRecord, PolicyRow
     from shopguide.data.dataset import Dataset
     from shopguide.data.schema import Event, Item, User
     from shopguide.security.audit import AuditEntry
@@ -62,24 +65,27 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class ErasureResult:
-    """What :meth:`Store.erase_user` removed: the user row (0 or 1), events, chat sessions and tickets."""
+    """What :meth:`Store.erase_user` removed: the user row (0 or 1), events, chat sessions, tickets and the
+    learning loop's logged decisions about the shopper."""
 
     users: int = 0
     events: int = 0
     sessions: int = 0
     tickets: int = 0
+    decisions: int = 0
 
     @property
     def total(self) -> int:
-        return self.users + self.events + self.sessions + self.tickets
+        return self.users + self.events + self.sessions + self.tickets + self.decisions
 
 
 @dataclass(frozen=True)
 class PurgeResult:
-    """What :meth:`Store.purge` removed: events and chat sessions older than the cutoffs."""
+    """What :meth:`Store.purge` removed: events, chat sessions and logged decisions older than the cutoffs."""
 
     events: int = 0
     sessions: int = 0
+    decisions: int = 0
 
 
 TICKET_STATUSES = ("open", "closed")
@@ -168,6 +174,12 @@ class Store(Protocol):
         events = self.recent_events(user, 5 * limit)
         return [(ev.item, ev.type.value) for ev in events if ev.type.value != "impression"][:limit]
 
+    def recent_action_times(self, user: str, limit: int = 20) -> list[tuple[str, str, float]]:
+        """``(item, event type, ts)`` of the user's last ``limit`` actions, newest first (impressions left out):
+        :meth:`recent_actions` with times, for the learning loop's context (session length)."""
+        events = self.recent_events(user, 5 * limit)
+        return [(ev.item, ev.type.value, ev.ts) for ev in events if ev.type.value != "impression"][:limit]
+
     def active_users(self, limit: int = 1000) -> list[str]:
         """Up to ``limit`` shoppers by their latest action (impressions are not actions), most recent first:
         whose answers are worth preparing before they ask."""
@@ -253,6 +265,74 @@ class Store(Protocol):
 
     def audit_entries(self, limit: int = 100, since_ts: float | None = None) -> list[AuditEntry]:
         """The newest audit entries, newest first."""
+        ...
+
+    # ---------------------------------------------------------------- learning loop (store/bandit_sql.py)
+    def policy(self, name: str) -> PolicyRow | None:
+        """The stored decision point ``name`` (config, learned state, version), or None."""
+        ...
+
+    def policies(self) -> list[PolicyRow]:
+        """Every stored decision point, by name."""
+        ...
+
+    def learning_generation(self) -> tuple[tuple[str, int], ...]:
+        """A cheap fingerprint of the policies' versions and experiments' updates (workers reload on change)."""
+        ...
+
+    def save_policy(
+        self,
+        name: str,
+        *,
+        expected_version: int | None,
+        config: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
+        enabled: bool | None = None,
+        keep_state: bool = False,
+        closing: Sequence[Closing] = (),
+    ) -> int | None:
+        """Compare-and-set a decision point and close ``closing`` decisions in one transaction; the new version,
+        or None when the stored version is not ``expected_version`` or a decision was already closed."""
+        ...
+
+    def close_decisions(self, closing: Sequence[Closing]) -> int:
+        """Close open decisions without a policy write; how many were closed."""
+        ...
+
+    def add_decisions(self, decisions: Iterable[DecisionRecord]) -> int:
+        """Append served decisions (a repeated id is skipped); how many were new."""
+        ...
+
+    def open_decisions(self, before_ts: float, *, limit: int = 5000) -> list[DecisionRecord]:
+        """Open decisions made before ``before_ts``, oldest first."""
+        ...
+
+    def decisions(
+        self,
+        point: str | None = None,
+        *,
+        since_ts: float | None = None,
+        closed: bool | None = None,
+        experiment: str | None = None,
+        limit: int | None = None,
+    ) -> list[DecisionRecord]:
+        """Logged decisions, oldest first (the newest ``limit`` when given)."""
+        ...
+
+    def decision_counts(self) -> dict[str, dict[str, int]]:
+        """Per decision point: open and closed decision counts."""
+        ...
+
+    def put_experiment(self, name: str, point: str, spec: Mapping[str, Any]) -> None:
+        """Store (insert or replace) an A/B experiment's spec."""
+        ...
+
+    def experiment_specs(self) -> list[dict[str, Any]]:
+        """Every stored experiment spec, by name."""
+        ...
+
+    def delete_experiment(self, name: str) -> None:
+        """Remove an experiment; NotFoundError when unknown."""
         ...
 
     # ---------------------------------------------------------------- whole store

@@ -145,7 +145,54 @@ def define_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("outcome", sa.String(32), nullable=False),  # allowed, denied, unauthenticated, rate_limited
         sa.Index("ix_audit_ts", "ts"),
     )
-    return {t.name: t for t in (schema_meta, items, users, events, sessions, tickets, api_keys, audit_log)}
+    bandit_policies = sa.Table(  # version 5: the learning loop's policies, one row per decision point
+        "bandit_policies",
+        metadata,
+        sa.Column("name", sa.String(64), primary_key=True),  # the decision point, e.g. "feed:home"
+        sa.Column("version", sa.BigInteger, nullable=False),  # grows with every write (compare-and-set)
+        sa.Column("enabled", sa.Boolean, nullable=False, default=False),
+        sa.Column("config", sa.Text, nullable=False),  # JSON: arms, policy kind, parameters
+        sa.Column("state", sa.Text),  # JSON: the policy's learned state (None: fresh)
+        sa.Column("updated_at", sa.Float, nullable=False),
+    )
+    bandit_decisions = sa.Table(  # version 5: every served decision, open until its reward window closes
+        "bandit_decisions",
+        metadata,
+        sa.Column("id", sa.String(64), primary_key=True),  # the request id the client sends back
+        sa.Column("point", sa.String(64), nullable=False),
+        sa.Column("ts", sa.Float, nullable=False),
+        sa.Column("user_id", ID),
+        sa.Column("session_id", ID),
+        sa.Column("arm", sa.String(64), nullable=False),
+        sa.Column("propensity", sa.Float, nullable=False),
+        sa.Column("policy", sa.String(32), nullable=False),  # the policy kind, or "fixed" (an experiment's arm)
+        sa.Column("policy_version", sa.BigInteger, nullable=False),
+        sa.Column("experiment", sa.String(64)),
+        sa.Column("variant", sa.String(64)),
+        sa.Column("context", sa.Text, nullable=False, default="{}"),  # JSON: the raw decision context
+        sa.Column("items", sa.Text, nullable=False, default="[]"),  # JSON list of the item ids shown
+        sa.Column("reward", sa.Float),
+        sa.Column("outcome", sa.Text),  # JSON: counts per event type and purchase value
+        sa.Column("closed_at", sa.Float),
+        sa.Index("ix_decisions_open", "closed_at", "ts"),
+        sa.Index("ix_decisions_point_ts", "point", "ts"),
+        sa.Index("ix_decisions_user", "user_id"),
+    )
+    experiments = sa.Table(  # version 5: A/B experiments on decision points
+        "experiments",
+        metadata,
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("point", sa.String(64), nullable=False),
+        sa.Column("spec", sa.Text, nullable=False),  # JSON: variants, weights, salt, enabled
+        sa.Column("updated_at", sa.Float, nullable=False),
+    )
+    return {
+        t.name: t
+        for t in (
+            schema_meta, items, users, events, sessions, tickets, api_keys, audit_log,
+            bandit_policies, bandit_decisions, experiments,
+        )
+    }  # fmt: skip
 
 
 _V1_TABLES = ("schema_meta", "items", "users", "events")
@@ -172,12 +219,19 @@ def _v4_create_security(conn: Connection) -> None:
     tables["audit_log"].create(conn)
 
 
+def _v5_create_learning_loop(conn: Connection) -> None:
+    tables = define_tables(sa.MetaData())
+    for name in ("bandit_policies", "bandit_decisions", "experiments"):
+        tables[name].create(conn)
+
+
 #: Ordered migration steps: (version reached, description, function run inside the transaction).
 MIGRATIONS: list[Step] = [
     (1, "create schema_meta, items, users and events", _v1_create_tables),
     (2, "create sessions (dialogue state of the guide)", _v2_create_sessions),
     (3, "create tickets (the guide's hand-offs to a person)", _v3_create_tickets),
     (4, "create api_keys and audit_log (access control)", _v4_create_security),
+    (5, "create bandit_policies, bandit_decisions and experiments (the learning loop)", _v5_create_learning_loop),
 ]
 
 LATEST_VERSION: int = MIGRATIONS[-1][0]

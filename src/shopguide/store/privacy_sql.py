@@ -37,6 +37,7 @@ from shopguide.store.migrations import define_tables
 
 _TABLES = define_tables(sa.MetaData())
 USERS, EVENTS, SESSIONS, TICKETS, META = (_TABLES[n] for n in ("users", "events", "sessions", "tickets", "schema_meta"))
+DECISIONS = _TABLES["bandit_decisions"]
 #: the ``schema_meta`` key counting removals (absent: 0)
 GENERATION_KEY = "data_generation"
 #: sessions written this long before the read scan began are re-checked under the write lock (clock skew
@@ -72,6 +73,14 @@ def _event_dict(row: Any) -> dict[str, Any]:
 def _ticket_dict(row: Any) -> dict[str, Any]:
     m = dict(row._mapping)
     m["transcript"] = json.loads(m["transcript"] or "[]")
+    return m
+
+
+def _decision_dict(row: Any) -> dict[str, Any]:
+    m = dict(row._mapping)
+    for key, empty in (("context", "{}"), ("items", "[]")):
+        m[key] = json.loads(m[key] or empty)
+    m["outcome"] = json.loads(m["outcome"]) if m["outcome"] else None
     return m
 
 
@@ -120,7 +129,10 @@ class PrivacyTables:
             tickets = conn.execute(
                 sa.select(TICKETS).where(self._tickets_of(user_id, session_ids)).order_by(TICKETS.c.id)
             ).all()
-        if user is None and not (events or sessions or tickets):
+            decisions = conn.execute(
+                sa.select(DECISIONS).where(DECISIONS.c.user_id == user_id).order_by(DECISIONS.c.ts, DECISIONS.c.id)
+            ).all()
+        if user is None and not (events or sessions or tickets or decisions):
             raise NotFoundError(f"nothing is held about user {user_id!r}")
         return {
             "user_id": user_id,
@@ -132,6 +144,7 @@ class PrivacyTables:
                 for row in sessions
             ],
             "tickets": [_ticket_dict(row) for row in tickets],
+            "decisions": [_decision_dict(row) for row in decisions],
         }
 
     def erase_user(self, user_id: str) -> ErasureResult:
@@ -151,7 +164,8 @@ class PrivacyTables:
             )
             events = conn.execute(sa.delete(EVENTS).where(EVENTS.c.user_id == user_id)).rowcount
             users = conn.execute(sa.delete(USERS).where(USERS.c.id == user_id)).rowcount
-            result = ErasureResult(users=users, events=events, sessions=sessions, tickets=tickets)
+            decisions = conn.execute(sa.delete(DECISIONS).where(DECISIONS.c.user_id == user_id)).rowcount
+            result = ErasureResult(users=users, events=events, sessions=sessions, tickets=tickets, decisions=decisions)
             if result.total == 0:
                 raise NotFoundError(f"nothing is held about user {user_id!r}")
             bump_generation(conn)
@@ -165,7 +179,8 @@ class PrivacyTables:
             if sessions_before_ts is None
             else self._purge(SESSIONS, SESSIONS.c.session_id, SESSIONS.c.updated_at, sessions_before_ts)
         )
-        return PurgeResult(events=events, sessions=sessions)
+        decisions = 0 if before_ts is None else self._purge(DECISIONS, DECISIONS.c.id, DECISIONS.c.ts, before_ts)
+        return PurgeResult(events=events, sessions=sessions, decisions=decisions)
 
     def _purge(self, table: sa.Table, key: sa.Column, column: sa.Column, cutoff: float) -> int:
         """Delete rows with ``column < cutoff``, at most :data:`PURGE_BATCH` per write transaction."""

@@ -27,6 +27,7 @@ from shopguide.data.dataset import DEFAULT_EVENT_WEIGHTS, EVENT_TYPES, Dataset
 from shopguide.data.schema import Event, EventType, Item, User
 from shopguide.data.vocab import Vocab
 from shopguide.errors import ConfigError, DataError, NotFoundError, StoreError, StoreRefusedError
+from shopguide.store.bandit_sql import BanditTables
 from shopguide.store.base import TICKET_STATUSES, AddEventsResult, ImportResult, Store, Ticket
 from shopguide.store.migrations import WRITE_OPTION, define_tables, migrate
 from shopguide.store.privacy_sql import PrivacyTables
@@ -52,6 +53,17 @@ _RECENT_ACTIONS = (
 #: the same query for SqliteReader (plain sqlite3, ``?`` placeholders: user, the impression type, limit)
 _RECENT_ACTIONS_SQLITE = (
     f"SELECT {EVENTS.c.item_id.name}, {EVENTS.c.type.name} FROM {EVENTS.name} "
+    f"WHERE {EVENTS.c.user_id.name} = ? AND {EVENTS.c.type.name} != ? "
+    f"ORDER BY {EVENTS.c.ts.name} DESC, {EVENTS.c.seq.name} DESC LIMIT ?"
+)
+_RECENT_ACTION_TIMES = (
+    sa.select(EVENTS.c.item_id, EVENTS.c.type, EVENTS.c.ts)
+    .where(EVENTS.c.user_id == sa.bindparam("user"), EVENTS.c.type != EventType.IMPRESSION.value)
+    .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
+    .limit(sa.bindparam("limit"))
+)
+_RECENT_ACTION_TIMES_SQLITE = (
+    f"SELECT {EVENTS.c.item_id.name}, {EVENTS.c.type.name}, {EVENTS.c.ts.name} FROM {EVENTS.name} "
     f"WHERE {EVENTS.c.user_id.name} = ? AND {EVENTS.c.type.name} != ? "
     f"ORDER BY {EVENTS.c.ts.name} DESC, {EVENTS.c.seq.name} DESC LIMIT ?"
 )
@@ -174,7 +186,7 @@ def _db_errors(action: str) -> Iterator[None]:
 _OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError)
 
 
-class SqlStore(SecurityTables, PrivacyTables, Store):
+class SqlStore(SecurityTables, PrivacyTables, BanditTables, Store):
     """A Store on any SQLAlchemy engine whose dialect is SQLite or PostgreSQL.
 
     Opening migrates the schema (see :mod:`shopguide.store.migrations`). Use :func:`open_store` to
@@ -353,6 +365,16 @@ class SqlStore(SecurityTables, PrivacyTables, Store):
             return self._reader.rows(_RECENT_ACTIONS_SQLITE, (user, EventType.IMPRESSION.value, limit))
         with self._read() as conn:
             return [(row[0], row[1]) for row in conn.execute(_RECENT_ACTIONS, {"user": user, "limit": limit})]
+
+    def recent_action_times(self, user: str, limit: int = 20) -> list[tuple[str, str, float]]:
+        if limit <= 0:
+            return []
+        if self._reader is not None:
+            self._check_open()
+            return self._reader.rows(_RECENT_ACTION_TIMES_SQLITE, (user, EventType.IMPRESSION.value, limit))
+        with self._read() as conn:
+            rows = conn.execute(_RECENT_ACTION_TIMES, {"user": user, "limit": limit})
+            return [(row[0], row[1], float(row[2])) for row in rows]
 
     def active_users(self, limit: int = 1000) -> list[str]:
         if limit <= 0:
