@@ -29,7 +29,7 @@ from shopguide.analytics.source import EventSource
 from shopguide.analytics.strategy import context_events, experiment_results, strategy_performance
 from shopguide.analytics.trends import trend_windows, trending
 
-AGGREGATES_VERSION = 2  # 2: overview.skipped_events
+AGGREGATES_VERSION = 3  # 2: overview.skipped_events; 3: experiments gain lift intervals and SRM
 SECTIONS = ("overview", "funnel", "retention", "rfm", "trends", "coverage", "strategy", "categories")
 
 
@@ -45,6 +45,18 @@ class DashboardOptions:
     baseline_days: int | None = None
     head_share: float = 0.8
     window_hours: float = 24.0
+    #: configured A/B splits, experiment -> ((variant, weight), ...), for the sample-ratio check (empty: equal)
+    splits: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+
+    @staticmethod
+    def splits_of(specs: list[dict[str, Any]]) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
+        """The ``splits`` field from stored experiment specs (``Store.experiment_specs``)."""
+        out = []
+        for spec in specs:
+            variants = tuple((str(v["name"]), float(v.get("weight", 1.0))) for v in spec.get("variants", []))
+            if spec.get("name") and len(variants) >= 2:
+                out.append((str(spec["name"]), variants))
+        return tuple(sorted(out))
 
     def key(self) -> str:
         return repr(sorted(asdict(self).items()))
@@ -114,7 +126,9 @@ def _strategy(source: EventSource, filters: Filters, o: DashboardOptions) -> dic
         "by_strategy": records(strategy_performance(source, filters, by="strategy", window_hours=w)),
         "by_intent": records(strategy_performance(source, filters, by="intent", window_hours=w)),
         "by_traffic_source": records(strategy_performance(source, filters, by="traffic_source", window_hours=w)),
-        "experiments": records(experiment_results(source, filters, window_hours=w)),
+        "experiments": records(
+            experiment_results(source, filters, window_hours=w, splits={e: dict(v) for e, v in o.splits} or None)
+        ),
         "events_by_source": records(context_events(source, filters, key="source")),
         "notes": [],
     }

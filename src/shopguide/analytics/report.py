@@ -65,6 +65,20 @@ def _text(v: Any) -> str:
     return "–" if v is None else str(v)
 
 
+def _interval(low: Any, high: Any) -> str:
+    if low is None or high is None:
+        return "–"
+    return f"{100 * float(low):+.1f}% .. {100 * float(high):+.1f}%"
+
+
+def _srm(row: dict[str, Any]) -> str:
+    """An experiment row's sample-ratio-mismatch verdict, e.g. ``MISMATCH p=2.4e-06 (equal split)``."""
+    if row.get("srm") is None or row.get("srm_p_value") is None:
+        return "–"
+    verdict = "MISMATCH" if row["srm"] else "ok"
+    return f"{verdict} p={float(row['srm_p_value']):.2g} ({row.get('srm_expected') or 'equal'} split)"
+
+
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, caption: str | None = None) -> str:
     """An HTML table of ``rows`` with ``columns`` as (key, header, formatter)."""
     if not rows:
@@ -284,7 +298,10 @@ def _strategy_section(s: dict[str, Any]) -> str:
     ):
         if s.get(key):
             parts.append(f"<h3>{title}</h3>" + table(s[key], cols))
-    exp = s.get("experiments") or []
+    exp = [
+        {**r, "lift_ci": _interval(r.get("ctr_lift_low"), r.get("ctr_lift_high")), "srm_cell": _srm(r)}
+        for r in s.get("experiments") or []
+    ]
     if exp:
         parts.append(
             "<h3>A/B experiments</h3>"
@@ -293,15 +310,22 @@ def _strategy_section(s: dict[str, Any]) -> str:
                 [
                     ("experiment", "experiment", _text),
                     ("variant", "variant", _text),
+                    ("users", "users", _int),
                     ("impressions", "impressions", _int),
                     ("ctr", "CTR", _pct),
                     ("ctr_low", "CTR low", _pct),
                     ("ctr_high", "CTR high", _pct),
                     ("conversion", "conversion", _pct),
                     ("ctr_lift", "CTR lift", _pct),
+                    ("lift_ci", "lift 95% CI", _text),
                     ("p_value", "p", _num),
+                    ("srm_cell", "SRM", _text),
                 ],
             )
+            + '<p class="note">CTR interval: Wilson 95%. Lift: relative to the control arm, 95% Katz interval; '
+            "p: two-proportion z-test. SRM (sample-ratio mismatch): chi-square test of users per variant against "
+            "the configured split (or an equal one), flagged at p &lt; 0.001: a flagged experiment's "
+            "assignment or logging is broken and its results should not be trusted.</p>"
         )
     events = s.get("events_by_source") or []
     if events and not (len(events) == 1 and events[0].get("group") == "(none)"):

@@ -13,7 +13,13 @@ after an impression is a click-through), *carted* / *purchased* likewise. Per gr
 
 **Experiments.** Per (experiment, variant) the same figures, plus a 95% Wilson interval for the CTR and,
 against the experiment's control arm (the variant named ``control``, else the first by name), the CTR
-lift and the two-sided p-value of a two-proportion z-test.
+lift and the two-sided p-value of a two-proportion z-test; the CTR difference with Newcombe's hybrid score
+interval and the relative lift with the Katz log interval (all from :mod:`shopguide.bandit.stats`, the
+same figures :func:`~shopguide.bandit.experiments.variant_summary` gives). Per experiment, a
+sample-ratio-mismatch check on distinct users per variant (Pearson's chi-square against the configured split
+when ``splits`` names the experiment, else against an equal split; a mismatch is p < 0.001, and users in a
+variant the configured split does not name are a mismatch by themselves). A user who saw several variants
+counts in each, so shares of users can add up to more than 1 when assignment leaked.
 
 Without impressions nothing here can be computed: :func:`context_events` still counts events by the
 context key the events themselves carry.
@@ -22,6 +28,8 @@ context key the events themselves carry.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -29,11 +37,13 @@ from shopguide.analytics.dims import NONE_LABEL, group_sql, label
 from shopguide.analytics.filters import Filters
 from shopguide.analytics.keys import CONTEXT_KEYS
 from shopguide.analytics.source import EventSource
+from shopguide.bandit.experiments import SRM_THRESHOLD, srm_check, variant_summary
+from shopguide.bandit.stats import two_proportion_p as two_proportion_p  # re-exported: the old home of both
+from shopguide.bandit.stats import wilson_interval as wilson_interval
 from shopguide.errors import ConfigError
 
 DEFAULT_WINDOW_HOURS = 24.0
 STRATEGY_DIMENSIONS = ("source", "strategy", "intent", "traffic_source", "device", "category")
-_Z95 = 1.959963984540054
 
 
 def _attributed(source: EventSource, filters: Filters | None, keys: list[str], window_hours: float) -> pd.DataFrame:
@@ -96,65 +106,80 @@ def strategy_performance(
     return frame.sort_values(["impressions", "group"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def wilson_interval(successes: int, trials: int, z: float = _Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (NaNs for zero trials)."""
-    if trials <= 0:
-        return float("nan"), float("nan")
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return centre - half, centre + half
-
-
-def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test (NaN when undefined)."""
-    if n1 <= 0 or n2 <= 0:
-        return float("nan")
-    pooled = (x1 + x2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return float("nan")
-    z = (x1 / n1 - x2 / n2) / se
-    return math.erfc(abs(z) / math.sqrt(2))
-
-
 def experiment_results(
-    source: EventSource, filters: Filters | None = None, *, window_hours: float = DEFAULT_WINDOW_HOURS
+    source: EventSource,
+    filters: Filters | None = None,
+    *,
+    window_hours: float = DEFAULT_WINDOW_HOURS,
+    splits: Mapping[str, Mapping[str, float]] | None = None,
+    srm_threshold: float = SRM_THRESHOLD,
 ) -> pd.DataFrame:
     """Per (experiment, variant) of impressions that name an experiment: the strategy figures plus
     ``ctr_low`` / ``ctr_high`` (95% Wilson), ``control`` (the baseline arm), ``ctr_lift`` (relative to the
-    control's CTR) and ``p_value`` (CTR against the control; empty on the control row)."""
+    control's CTR) and ``p_value`` (CTR against the control; empty on the control row); then
+    ``ctr_diff`` / ``ctr_diff_low`` / ``ctr_diff_high`` (CTR minus the control's, Newcombe interval),
+    ``ctr_lift_low`` / ``ctr_lift_high`` (Katz interval of the relative lift), ``user_share`` /
+    ``expected_share`` (of the experiment's users per variant), ``srm_expected`` (``"configured"`` when
+    ``splits`` names the experiment, else ``"equal"``), ``srm_p_value`` and ``srm`` (the experiment's
+    sample-ratio-mismatch verdict on users per variant, ``p < srm_threshold``; empty without a verdict).
+
+    ``splits`` maps experiment -> variant -> weight (e.g. ``{exp.name: exp.split}``)."""
     columns = ["experiment", "variant", "impressions", "users", "clicked", "carted", "purchased", "ctr", "cart_rate",
-               "conversion", "ctr_low", "ctr_high", "control", "ctr_lift", "p_value"]  # fmt: skip
+               "conversion", "ctr_low", "ctr_high", "control", "ctr_lift", "p_value",
+               "ctr_diff", "ctr_diff_low", "ctr_diff_high", "ctr_lift_low", "ctr_lift_high",
+               "user_share", "expected_share", "srm_expected", "srm_p_value", "srm"]  # fmt: skip
+    splits = _checked_splits(splits)
     frame = _attributed(source, filters, ["fe.experiment", "coalesce(fe.variant, '')"], window_hours)
     frame = frame[frame["g0"].notna()].rename(columns={"g0": "experiment", "g1": "variant"})
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame["variant"] = frame["variant"].map(lambda v: v or NONE_LABEL)
     frame = _rates(frame).sort_values(["experiment", "variant"], kind="stable").reset_index(drop=True)
-    bounds = [wilson_interval(int(r.clicked), int(r.impressions)) for r in frame.itertuples()]
-    frame["ctr_low"] = [b[0] for b in bounds]
-    frame["ctr_high"] = [b[1] for b in bounds]
-    controls = {}
-    for name, arms in frame.groupby("experiment", sort=False):
-        variants = list(arms["variant"])
-        controls[name] = "control" if "control" in variants else variants[0]
-    frame["control"] = frame["experiment"].map(controls)
-    lifts, pvalues = [], []
-    for r in frame.itertuples():
-        base = frame[(frame["experiment"] == r.experiment) & (frame["variant"] == r.control)].iloc[0]
-        if r.variant == r.control:
-            lifts.append(float("nan"))
-            pvalues.append(float("nan"))
-            continue
-        lifts.append(r.ctr / base["ctr"] - 1 if base["ctr"] > 0 else float("nan"))
-        pvalues.append(
-            two_proportion_p(int(r.clicked), int(r.impressions), int(base["clicked"]), int(base["impressions"]))
-        )
-    frame["ctr_lift"] = lifts
-    frame["p_value"] = pvalues
+    rows: list[dict[str, Any]] = []
+    for name, arms in frame.groupby("experiment", sort=False):  # in frame order: sorted by experiment, variant
+        variants = [str(v) for v in arms["variant"]]
+        clicked = dict(zip(variants, (int(x) for x in arms["clicked"]), strict=True))
+        summaries = variant_summary(clicked, dict(zip(variants, (int(n) for n in arms["impressions"]), strict=True)))
+        users = dict(zip(variants, (int(n) for n in arms["users"]), strict=True))
+        split = splits.get(str(name))
+        expected = split or dict.fromkeys(variants, 1.0)
+        srm = srm_check(users, expected, threshold=srm_threshold)
+        control = next(s.name for s in summaries if s.is_control)
+        for s in summaries:
+            rows.append(
+                {
+                    "ctr_low": s.rate_low,
+                    "ctr_high": s.rate_high,
+                    "control": control,
+                    "ctr_lift": s.lift,
+                    "p_value": s.p_value,
+                    "ctr_diff": s.diff,
+                    "ctr_diff_low": s.diff_low,
+                    "ctr_diff_high": s.diff_high,
+                    "ctr_lift_low": s.lift_low,
+                    "ctr_lift_high": s.lift_high,
+                    "user_share": users[s.name] / srm.total,
+                    "expected_share": expected.get(s.name, 0.0) / math.fsum(expected.values()),
+                    "srm_expected": "configured" if split else "equal",
+                    "srm_p_value": math.nan if srm.p_value is None else srm.p_value,
+                    "srm": srm.mismatch,
+                }
+            )
+    frame = pd.concat([frame, pd.DataFrame(rows, index=frame.index)], axis=1)
     return frame[columns]
+
+
+def _checked_splits(splits: Mapping[str, Mapping[str, float]] | None) -> dict[str, dict[str, float]]:
+    """``splits`` as plain dicts; a split that is empty or has a weight that is not finite and > 0 raises."""
+    out: dict[str, dict[str, float]] = {}
+    for exp, split in (splits or {}).items():
+        if not isinstance(split, Mapping) or not split:
+            raise ConfigError(f"splits[{exp!r}] must be a non-empty mapping of variant -> weight")
+        for variant, weight in split.items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight < math.inf:
+                raise ConfigError(f"splits[{exp!r}][{variant!r}] must be a finite weight > 0, got {weight!r}")
+        out[str(exp)] = {str(v): float(w) for v, w in split.items()}
+    return out
 
 
 def context_events(source: EventSource, filters: Filters | None = None, *, key: str = "source") -> pd.DataFrame:

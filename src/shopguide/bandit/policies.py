@@ -395,3 +395,17 @@ def policy_from_state(state: dict[str, Any]) -> BasePolicy:
         raise DataError(f"invalid {state['kind']} state: {exc}", field="stats") from exc
     policy._seen = OrderedDict.fromkeys(state.get("seen_events", []))
     return policy
+
+
+def make_policy(kind: str, arms: Sequence[str], **params: Any) -> BasePolicy:
+    """A fresh policy of ``kind`` (e.g. ``"linear_thompson"``) over ``arms``; a :class:`ConfigError` names a bad
+    kind or parameter."""
+    from shopguide.bandit import linear  # noqa: F401  (registers the contextual kinds)
+
+    cls = _KINDS.get(kind)
+    if cls is None:
+        raise ConfigError(f"unknown policy kind {kind!r}; known: {sorted(_KINDS)}")
+    try:
+        return cls(arms, **params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid parameters for {kind}: {exc}") from exc
