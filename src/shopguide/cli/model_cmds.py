@@ -106,11 +106,30 @@ def similar(
         _print(model.similar_items(item, n), f"similar to {item}", model, lang, as_json)
 
 
+def evaluation_cells(manifest: dict) -> tuple[str, str, str]:
+    """``models list`` cells of a version's champion / challenger evaluation (continuous training): challenger vs
+    champion NDCG@10 with the evaluated shoppers, promoted, and why; blank for versions without one."""
+    evaluation = manifest.get("evaluation")
+    if not evaluation:
+        return "", "", ""
+    metric = evaluation.get("metric", "NDCG@10")
+    ours, theirs = evaluation.get("challenger") or {}, evaluation.get("champion") or {}
+    score = ""
+    if ours:
+        score = f"{ours['metrics'][metric]:.4f}"
+        score += f" vs {theirs['metrics'][metric]:.4f}" if theirs else " (no champion)"
+        score += f" ({evaluation.get('n_users')} shoppers)"
+    return score, "yes" if evaluation.get("promoted") else "no", evaluation.get("reason", "")
+
+
 @models_app.command("list")
 def list_models(home: HomeOpt = None) -> None:
-    """List saved model versions."""
+    """List saved model versions, with continuous training's evaluation (challenger vs champion NDCG@10 on the
+    store's recent events, promoted or not, and why)."""
     with handle_errors():
         table = Table("version", "model", "users", "items", "fit s", "active")
+        for column in ("NDCG@10 vs champion", "promoted", "reason"):
+            table.add_column(column, overflow="fold")
         for info in BundleStore(settings_from(home, None).model_dir).versions():
             m = info.manifest
             table.add_row(
@@ -120,6 +139,7 @@ def list_models(home: HomeOpt = None) -> None:
                 str(m.get("n_items")),
                 str(m.get("fit_seconds")),
                 "*" if info.active else "",
+                *evaluation_cells(m),
             )
         console.print(table)
 

@@ -43,14 +43,17 @@ class BundleStore:
         metrics: dict[str, float] | None = None,
         data: dict[str, Any] | None = None,
         activate: bool = True,
+        extra: dict[str, Any] | None = None,
     ) -> str:
-        """Write ``model`` as a new version (and make it active unless told otherwise); return the version."""
+        """Write ``model`` as a new version (and make it active unless told otherwise); return the version.
+        ``extra`` adds top-level manifest keys (e.g. ``"evaluation"``, see ``evaluate/challenger.py``)."""
         self.root.mkdir(parents=True, exist_ok=True)
         version = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
         tmp = self.root / f".tmp-{version}"
         model.save(tmp)
         manifest_path = tmp / "manifest.json"
         manifest = json.loads(manifest_path.read_text())
+        manifest.update(extra or {})
         manifest.update({"version": version, "created_at": time.time(), "metrics": metrics or {}, "data": data or {}})
         manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
         os.replace(tmp, self.root / version)

@@ -12,6 +12,7 @@ from typing import Any
 from shopguide.config import Settings
 from shopguide.errors import ModelError
 from shopguide.recommend.bundle import BundleStore
+from shopguide.recommend.continuous import FileLock, training_lock
 from shopguide.recommend.training import train_and_save
 from shopguide.service.answer_cache import AnswerCache
 from shopguide.service.models import ModelHolder, Served
@@ -46,6 +47,7 @@ class ServiceState:
     _deleted_lock: threading.Lock = field(default_factory=threading.Lock)
     _train_lock: threading.Lock = field(default_factory=threading.Lock)
     _jobs_lock: threading.Lock = field(default_factory=threading.Lock)
+    _job_locks: dict[str, FileLock] = field(default_factory=dict)
 
     @staticmethod
     def prepare_home(settings: Settings, store: Store) -> str | None:
@@ -122,16 +124,34 @@ class ServiceState:
         self.store.close()
 
     # ------------------------------------------------------------------ admin jobs
-    def start_training(self, model: str, params: dict[str, Any]) -> str:
-        """Train in a background thread; the new version becomes active and workers swap to it. One job at a
-        time: while one is queued or running, another is refused (ModelError, 409) instead of queueing up
-        threads that each hold a dataset in memory."""
+    def claim_job(self, model: str, **details: Any) -> str:
+        """Register a training job (``jobs[job]``, status "queued") and take the home's training lock. One job
+        at a time: while one of this worker is queued or running, or another worker of the home trains (a
+        scheduled cycle, see service/trainer.py), ModelError (409) instead of queueing up threads that each
+        hold a dataset in memory. :meth:`finish_job` releases it."""
         with self._jobs_lock:
             busy = [j for j, info in self.jobs.items() if info["status"] in ("queued", "running")]
             if busy:
                 raise ModelError(f"training job {busy[0]} is still running; see GET /v1/admin/train/{busy[0]}")
+            lock = training_lock(self.settings)
+            if not lock.acquire():
+                raise ModelError("another worker of this home is training a model; see GET /v1/admin/training")
             job = uuid.uuid4().hex[:12]
-            self.jobs[job] = {"status": "queued", "model": model}
+            self.jobs[job] = {"status": "queued", "model": model, **details}
+            self._job_locks[job] = lock
+        return job
+
+    def finish_job(self, job: str, status: str, **fields: Any) -> None:
+        """Record how a job ended and release the home's training lock."""
+        self.jobs[job].update(status=status, **fields)
+        lock = self._job_locks.pop(job, None)
+        if lock is not None:
+            lock.release()
+
+    def start_training(self, model: str, params: dict[str, Any]) -> str:
+        """Train in a background thread; the new version becomes active and workers swap to it. One job at a
+        time (:meth:`claim_job`)."""
+        job = self.claim_job(model)
 
         def run() -> None:
             with self._train_lock:  # one training at a time per worker
@@ -139,10 +159,10 @@ class ServiceState:
                 try:
                     version, _ = train_and_save(self.settings, model, params, store=self.store)
                     self.models.load(version)
-                    self.jobs[job].update(status="done", version=version)
+                    self.finish_job(job, "done", version=version)
                 except Exception as exc:  # reported through the job status
                     log.exception("training failed", extra={"job": job})
-                    self.jobs[job].update(status="failed", error=str(exc))
+                    self.finish_job(job, "failed", error=str(exc))
 
         threading.Thread(target=run, name=f"train-{job}", daemon=True).start()
         return job
