@@ -101,6 +101,42 @@ class Settings(BaseSettings):
         default=3600.0, ge=0, description="How often a serving worker purges what retention expired; 0: never."
     )
 
+    # ---- learning loop (bandit/: decision points, rewards, experiments; README "The learning loop")
+    learning_points: list[str] = Field(
+        default_factory=lambda: ["feed:home", "guide:vague"],
+        description="Decision points the service offers: feed:<placement> (the feed's leading strategy) and "
+        "guide:vague (ask or show on a vague request). Each is stored with its switch on first start.",
+    )
+    learning_enabled: list[str] = Field(
+        default_factory=list,
+        description="Points switched on when first stored; afterwards the stored switch rules "
+        "(`shopguide bandit on/off`, PUT /v1/admin/bandit/{point}), without a restart.",
+    )
+    learning_policy: str = Field(
+        default="linear_thompson",
+        description="Policy kind of new points: epsilon_greedy, ucb1, bernoulli_thompson, linucb, linear_thompson.",
+    )
+    learning_min_explore: float = Field(
+        default=0.05, ge=0, le=1, description="Exploration floor: every arm keeps at least this share / arms."
+    )
+    learning_max_explore: float = Field(
+        default=0.5, ge=0, le=1, description="Cap on exploration (epsilon-greedy's epsilon is clipped to it)."
+    )
+    reward_window_seconds: float = Field(
+        default=1800.0, gt=0, description="Events this long after a decision count as its reward."
+    )
+    reward_grace_seconds: float = Field(
+        default=60.0, ge=0, description="How long after the window a decision waits for late events."
+    )
+    reward_weights: dict[str, float] = Field(
+        default_factory=lambda: {"view": 1.0, "click": 1.0, "fav": 1.0, "cart": 1.0, "purchase": 1.0},
+        description="Reward of each outcome type in [0, 1]; a decision's reward is its best outcome's weight.",
+    )
+    learn_seconds: float = Field(default=10.0, ge=0, description="How often a worker learns; 0: only on request.")
+    learning_seed: int | None = Field(
+        default=None, description="Seed of the decisions' random draws (None: fresh entropy per worker)."
+    )
+
     nlu_corpora: Path | None = Field(
         default=None,
         description="A folder holding the public intent corpora (bitext-cs-tagged/, mg-shopdial/, e.g. ../shared/data): "
@@ -135,6 +171,57 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser (env: JSON list); empty: same origin only.",
+    )
+
+    # continuous training (champion / challenger)
+    continuous_training: bool | None = Field(
+        default=None,
+        description="Train a challenger in the background after start-up and on a schedule, and serve it when it "
+        "beats the active model (service/trainer.py). Unset: on for `shopguide serve` and "
+        "`uvicorn --factory shopguide.service.app:app_from_env`, off for apps built in code (`create_app`).",
+    )
+    training_model: str = Field(
+        default="sequential",
+        description="Registry name of the challenger (the sequential transformer by default; skipped with a "
+        "logged reason when torch is not installed).",
+    )
+    training_params: dict[str, object] = Field(
+        default_factory=dict,
+        description='Parameters of the challenger (env: JSON, e.g. {"config": {"max_minutes": 10}}).',
+    )
+    training_start_delay_seconds: float = Field(
+        default=120.0, ge=0, description="Seconds after start-up before the first cycle."
+    )
+    training_period_seconds: float = Field(
+        default=3600.0, gt=0, description="Seconds from the end of one cycle to the next check."
+    )
+    training_min_new_events: int = Field(
+        default=1000, ge=1, description="Events that must arrive after the last cycle before the next one trains."
+    )
+    training_holdout: float = Field(
+        default=0.1, gt=0, lt=0.5, description="Latest share of events held out to compare challenger and champion."
+    )
+    training_min_eval_users: int = Field(
+        default=50, ge=1, description="Fewest evaluated shoppers for a promotion (fewer: no promotion, reason kept)."
+    )
+    training_margin: float = Field(
+        default=0.0, ge=0, description="Relative NDCG@10 gain the challenger must exceed (0.05: 5 % better)."
+    )
+    training_min_z: float = Field(
+        default=1.0, ge=0, description="Standard errors of the NDCG@10 difference the challenger must win by."
+    )
+    training_threads: int = Field(default=1, ge=1, description="BLAS and torch threads of a training cycle.")
+    training_nice: int = Field(
+        default=10, ge=0, le=19, description="How much lower than the service's the training's CPU priority is."
+    )
+    training_isolation: str = Field(
+        default="process",
+        pattern="^(process|thread)$",
+        description="'process': train in a spawned low-priority process; 'thread': in a thread of the worker "
+        "(forced for an in-memory store).",
+    )
+    training_keep_rejected: int = Field(
+        default=3, ge=1, description="Challengers that lost kept on disk per model (older ones are removed)."
     )
 
     # ---- optional LLM phrasing of the guide's replies (off unless base URL and model are set)

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 
-from shopguide.bandit.ope import Estimate, LoggedBandit, _array, _target, _weights, dm, dr, ips, snips
+from shopguide.bandit.ope import Estimate, LoggedBandit, _array, _target, _weights, dm, dr, ips, snips, switch_dr
 from shopguide.errors import DataError
 
 __all__ = [
@@ -339,16 +339,20 @@ class Comparison:
         return "better" if lo > 0 else "worse" if hi < 0 else "indistinguishable"
 
 
-_ESTIMATORS = ("ips", "snips", "dm", "dr")
+_ESTIMATORS = ("ips", "snips", "dm", "dr", "switch_dr")
+#: the estimators :func:`compare` runs unless told otherwise
+DEFAULT_ESTIMATORS = ("ips", "snips", "dm", "dr")
 
 
-def _estimate(name: str, data: LoggedBandit, dist: np.ndarray, q: np.ndarray | None) -> Estimate:
-    if name in ("dm", "dr") and q is None:
+def _estimate(name: str, data: LoggedBandit, dist: np.ndarray, q: np.ndarray | None, tau: float) -> Estimate:
+    if name in ("dm", "dr", "switch_dr") and q is None:
         raise DataError(f"{name} needs a reward model", field="estimated_rewards")
     if name == "ips":
         return ips(data, dist)
     if name == "snips":
         return snips(data, dist)
+    if name == "switch_dr":
+        return switch_dr(data, dist, q, tau=tau)
     return dm(data, dist, q) if name == "dm" else dr(data, dist, q)
 
 
@@ -376,16 +380,18 @@ def compare(
     data: LoggedBandit,
     estimated_rewards: np.ndarray | None = None,
     *,
-    estimators: Sequence[str] = _ESTIMATORS,
+    estimators: Sequence[str] = DEFAULT_ESTIMATORS,
     alpha: float = 0.05,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    tau: float = 10.0,
 ) -> dict[str, Comparison]:
     """Value a candidate policy on ``data`` with each estimator and compare it with ``baseline``.
 
     ``baseline`` is the current policy's action distribution (estimated on the same log by the same estimator) or a
     known value (e.g. its on-policy reward). Percentile bootstrap intervals (seeded; all estimators and both
-    policies share the resampled rounds); the reward model is held fixed.
+    policies share the resampled rounds); the reward model is held fixed. ``switch_dr`` (one of ``estimators``
+    on request) corrects DM only where the importance weight is at most ``tau``.
     """
     if not 0 < alpha < 1:
         raise DataError(f"must lie in (0, 1), got {alpha}", field="alpha")
@@ -402,8 +408,8 @@ def compare(
     q = None if estimated_rewards is None else _array(estimated_rewards, "estimated_rewards", ndim=(2, 3))
     w = _weights(data, cand)
     n_eff = float(w.sum() ** 2 / (w**2).sum()) if np.any(w > 0) else 0.0
-    cands = [_estimate(name, data, cand, q) for name in estimators]
-    bases = [] if base_dist is None else [_estimate(name, data, base_dist, q) for name in estimators]
+    cands = [_estimate(name, data, cand, q, tau) for name in estimators]
+    bases = [] if base_dist is None else [_estimate(name, data, base_dist, q, tau) for name in estimators]
     draws = _paired_draws(cands + bases, n_bootstrap, seed)
     quant = [alpha / 2, 1 - alpha / 2]
     out: dict[str, Comparison] = {}

@@ -8,7 +8,8 @@ Protocol (:func:`evaluate_candidate`):
 2. a time split: the candidate policy learns offline from the first ``train_fraction`` of the rounds
    (:func:`shopguide.bandit.offline.fit_policy`), and is valued on the rest;
 3. on those later rounds, the candidate and the **current** policy (as stored now) are valued by IPS,
-   self-normalised IPS, DM and DR (a cross-fitted ridge reward model on the context), with paired bootstrap
+   self-normalised IPS, DM, DR and switch-DR (tau 10; a cross-fitted ridge reward model on the context), with
+   paired bootstrap
    intervals (:func:`shopguide.bandit.offline.compare`), next to the reward the logging policy actually got;
 4. the guardrail (:func:`shopguide.bandit.offline.guardrail`): the candidate may be promoted only when the
    lower bound of its value interval (by ``estimator``, SNIPS by default) is at least the current policy's
@@ -36,7 +37,7 @@ from shopguide.bandit.stats import wilson_interval
 from shopguide.errors import DataError, NotFoundError, StoreError
 
 log = logging.getLogger(__name__)
-ESTIMATORS = ("ips", "snips", "dm", "dr")
+ESTIMATORS = ("ips", "snips", "dm", "dr", "switch_dr")
 
 
 def logged_rounds(decisions: Sequence[DecisionRecord], arms: Sequence[str]) -> tuple[LoggedBandit, int]:
@@ -96,7 +97,7 @@ def evaluate_candidate(
     cand_dist = action_distribution(model, contexts)
     base_dist = action_distribution(policy_of(row), contexts)
     q = ridge_reward_model(test, n_folds=3, seed=seed)
-    comparisons = compare(cand_dist, base_dist, test, q, n_bootstrap=n_bootstrap, seed=seed)
+    comparisons = compare(cand_dist, base_dist, test, q, estimators=ESTIMATORS, n_bootstrap=n_bootstrap, seed=seed)
     verdict = guardrail(comparisons, estimator=estimator, criterion="value", min_n_eff=min_effective)
     rewarded = int((test.reward > 0).sum())
     low, high = wilson_interval(rewarded, test.n_rounds)

@@ -13,6 +13,7 @@ from shopguide.cli.data_cmds import import_data
 from shopguide.cli.demo_cmd import demo
 from shopguide.cli.eval_cmd import evaluate
 from shopguide.cli.keys_cmd import audit, keys_app
+from shopguide.cli.learning_cmds import bandit_app, experiments_app, ope
 from shopguide.cli.model_cmds import models_app, recommend, similar, train
 from shopguide.cli.privacy_cmds import purge, users_app
 from shopguide.cli.sequential_cmd import train_seq
@@ -53,6 +54,9 @@ app.add_typer(users_app, name="users")
 app.command()(purge)
 app.add_typer(keys_app, name="keys")
 app.command()(audit)
+app.add_typer(bandit_app, name="bandit")
+app.command()(ope)
+app.add_typer(experiments_app, name="experiments")
 
 
 def main() -> None:

@@ -103,6 +103,13 @@ class NLULike(Protocol):
     ) -> Understanding: ...
 
 
+class MoveChooser(Protocol):
+    """Chooses the guide's next move on a vague request: ``"ask"`` a clarifying question or ``"show"`` results
+    (None: the guide's own rule, ask once then show). The service's learning loop implements it."""
+
+    def ask_or_show(self, user_id: str | None, session_id: str | None, turns: int) -> str | None: ...
+
+
 class ChatReply(BaseModel):
     """What one turn answers."""
 
@@ -154,9 +161,11 @@ class DialogueManager:
         faq_unsure_threshold: float = 0.55,
         handoff_after: int = 3,
         phraser: LLMPhraser | None = None,
+        chooser: MoveChooser | None = None,
     ) -> None:
         self.kg, self.retriever, self.store, self.nlu, self.faq = kg, retriever, store, nlu, faq
         self.phraser = phraser
+        self.chooser = chooser
         self.n_cards, self.min_confidence = n_cards, min_confidence
         self.faq_threshold, self.faq_fallback_threshold = faq_threshold, faq_fallback_threshold
         self.faq_unsure_threshold = faq_unsure_threshold

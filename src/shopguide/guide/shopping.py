@@ -146,7 +146,10 @@ def find(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: I
     if not any(s.slots.get(k) for k in SCOPE):
         if rejected and intent != Intent.RECOMMEND:
             return Outcome("clarify", A.say("noted_rejection_ask", lang, what=rejected), new_list=False)
-        if intent == Intent.RECOMMEND or "vague" in s.asked:
+        move = None  # a learning loop may choose between asking and showing (service/learning.py)
+        if intent != Intent.RECOMMEND and "vague" not in s.asked and dm.chooser is not None:
+            move = dm.chooser.ask_or_show(s.user_id, s.client_id or s.session_id, s.turns)
+        if intent == Intent.RECOMMEND or "vague" in s.asked or move == "show":
             ids, reasons = dm.retriever.personal(s.user_id, s.slots, s.negated, dm.n_cards, lang)
             return Outcome("results", A.personal(dm.kg, ids, lang), ids, reasons)
         s.asked.append("vague")

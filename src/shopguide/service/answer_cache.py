@@ -29,6 +29,7 @@ class CachedAnswer:
 
     body: bytes
     sources: tuple[str, ...]
+    items: tuple[str, ...] = ()  # the ids shown, in order (logged with a decision)
 
 
 class AnswerCache:

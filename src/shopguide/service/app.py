@@ -22,11 +22,25 @@ from shopguide.security.secret import server_secret
 from shopguide.service import metrics
 from shopguide.service.errors import install_error_handlers
 from shopguide.service.feed_fast_path import ROUTE_PATH, FeedFastPath
+from shopguide.service.learning import build_learning
 from shopguide.service.resilience import BodyLimit, LoadShedder, ShedPolicy
 from shopguide.service.retention import start_retention, stop_retention
-from shopguide.service.routes import admin, chat, dashboard, discover, events, health, items, recommend, users, web
+from shopguide.service.routes import (
+    admin,
+    chat,
+    dashboard,
+    discover,
+    events,
+    health,
+    items,
+    learning,
+    recommend,
+    users,
+    web,
+)
 from shopguide.service.schemas import ERROR_RESPONSES
 from shopguide.service.state import ServiceState
+from shopguide.service.trainer import start_trainer, stop_trainer
 from shopguide.service.warmup import warm_start
 
 log = logging.getLogger(__name__)
@@ -45,6 +59,9 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         for logger in (None, "uvicorn", "uvicorn.error", "uvicorn.access"):
             install_log_scrubbing(logging.getLogger(logger), secret=app.state.auth.secret)
         app.state.retention = start_retention(app.state.shopguide) if own else None
+        app.state.trainer = start_trainer(app.state.shopguide) if own else None  # continuous training (trainer.py)
+        app.state.learning = await asyncio.to_thread(build_learning, settings, app.state.shopguide.store)
+        app.state.learning.start()
         if settings.insecure_dev:
             log.warning("INSECURE DEV MODE: every request is served as admin without a key; never expose this port")
         served = app.state.shopguide.models.served
@@ -58,7 +75,9 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
             yield
         finally:
             await asyncio.to_thread(app.state.auth.flush)  # the last audit entries and key use times
+            await asyncio.to_thread(app.state.learning.stop)  # the last logged decisions
             await stop_retention(app.state.retention)
+            await asyncio.to_thread(stop_trainer, app.state.trainer)
             if own:
                 app.state.shopguide.close()
 
@@ -76,7 +95,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     feed_route = next(r for r in recommend.router.routes if getattr(r, "path", None) == ROUTE_PATH)
     app.add_middleware(FeedFastPath, route=feed_route)
     app.add_middleware(metrics.RequestMetrics)
-    for module in (health, recommend, discover, items, events, admin, users, dashboard, chat, web):
+    for module in (health, recommend, discover, items, events, admin, learning, users, dashboard, chat, web):
         app.include_router(module.router)
     # outermost first: shedding happens before anything else is spent on a request
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -115,5 +134,9 @@ def settle_heap() -> None:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory shopguide.service.app:app_from_env`` (settings from SHOPGUIDE_*)."""
-    return create_app(Settings())
+    """Factory for ``uvicorn --factory shopguide.service.app:app_from_env`` (settings from SHOPGUIDE_*; also what
+    ``shopguide serve`` runs). Continuous training is on here unless SHOPGUIDE_CONTINUOUS_TRAINING says otherwise."""
+    settings = Settings()
+    if settings.continuous_training is None:
+        settings = settings.model_copy(update={"continuous_training": True})
+    return create_app(settings)

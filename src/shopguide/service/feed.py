@@ -9,6 +9,7 @@ route would have computed).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +21,7 @@ from shopguide.recommend.context import Context, ContextReranker
 from shopguide.recommend.explain import Reason
 from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
+from shopguide.service.feed_strategies import context_share, strategy_items, with_local_time
 from shopguide.service.models import Served
 from shopguide.service.schemas import RecommendationResponse, RecommendedItem
 
@@ -47,6 +49,7 @@ class FeedRequest:
     exclude: tuple[str, ...] = ()  # sorted, without repeats
     lang: str = "en"
     context: tuple[tuple[str, Any], ...] = ()  # the given context fields, in the API's order
+    strategy: str = "model"  # the feed strategy a decision point chose (feed_strategies.py)
 
     @classmethod
     def of(
@@ -173,15 +176,16 @@ def with_context(
     n: int,
     blocked: set[str],
     categories: Sequence[str] | None,
+    share: int = 5,
 ) -> list[Recommendation]:
-    """Lift recommended items that fit the context and add up to n/5 fitting items the model missed."""
+    """Lift recommended items that fit the context and add up to n/``share`` fitting items the model missed."""
     if served.context is None or not ctx.conditions():
         return recs
     reranked = _RERANKER.rerank(recs, served.context, ctx)
     if categories:
         return reranked[:n]
     taken = blocked | {r.item for r in reranked}
-    extra = served.context.recommendations(ctx, max(1, n // 5), exclude=taken)
+    extra = served.context.recommendations(ctx, max(1, n // share), exclude=taken)
     return reranked[: n - len(extra)] + extra if extra else reranked[:n]
 
 
@@ -206,10 +210,13 @@ def respond(
         user=user,
         items=present(served, recs, request.lang),
         model_version=served.version if served else None,
-        degraded=is_degraded(sources),
+        # a strategy that leads with popularity on purpose is not a fallback
+        degraded=is_degraded(sources) if request.strategy == "model" or not sources else False,
         context={"conditions": sorted(ctx.conditions())},
+        strategy=request.strategy,
     )
-    return CachedAnswer(response.model_dump_json().encode(), tuple(sources))
+    body = response.model_dump_json(exclude={"decision"}).encode()
+    return CachedAnswer(body, tuple(sources), tuple(rec.item for rec in recs))
 
 
 def compute_answer(
@@ -220,6 +227,9 @@ def compute_answer(
     blocked = set(request.exclude) | deleted
     categories = list(request.categories) or None
     ctx = request.parsed_context()
-    recs = served.model.recommend(user, request.n, exclude=blocked, categories=categories, history=recent[::-1])
-    recs = with_context(served, recs, ctx, request.n, blocked | {item for item, _ in recent}, categories)
+    if request.strategy == "context_mix":
+        ctx = with_local_time(ctx, time.time())
+    recs = strategy_items(request.strategy, served, user, request.n, blocked, categories, recent[::-1])
+    recs = with_context(served, recs, ctx, request.n, blocked | {item for item, _ in recent}, categories,
+                        share=context_share(request.strategy))  # fmt: skip
     return respond(served, user, recs, request, ctx)

@@ -12,7 +12,13 @@ the route's headers.
 A hit is served only to a caller the authenticator admits for the ``read`` scope (same check and rate
 limit as the route's dependency). Everything else goes to the route unchanged: a refused caller, a miss (the route then computes the answer under its
 deadline), a query it does not take as it is (the route parses it and names a bad field), a PostgreSQL
-store (read in a thread, as the route does), a worker whose deleted-items sync is due, any error. A hit
+store (read in a thread, as the route does), a worker whose deleted-items sync is due, any error.
+
+When a decision point of the learning loop chooses the feed's strategy, the fast path makes the decision as
+the route would (the same context read and choice), looks up the answer of the chosen strategy, and on a hit
+logs the decision and adds it to the body; on a miss it hands the decision to the route (``request.state``),
+which computes, caches and serves that strategy (deciding afresh would leave the strategies the fast path
+draws uncached for longer). A hit
 needs no validation of its own: its key can only be in the cache because the route validated the very
 same request when it made the answer.
 """
@@ -21,21 +27,28 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shopguide.bandit.runtime import Choice
 from shopguide.data.schema import ID_PATTERN
 from shopguide.errors import AccessError
 from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
 from shopguide.service.feed import FeedRequest, count_sources, look_up
+from shopguide.service.learning import feed_arms, shopper_context, with_decision
 
 log = logging.getLogger(__name__)
 
 ROUTE_PATH = "/v1/users/{user_id}/recommendations"
 _PATH = re.compile(r"/v1/users/([^/]{1,128})/recommendations")
 _ID = re.compile(ID_PATTERN)
+_PLACEMENT = re.compile(r"[a-z0-9_-]{1,48}")
+#: where a decision made here waits for the route on a miss (``request.state``)
+CHOICE_KEY = "feed_choice"
 
 
 class FeedFastPath:
@@ -77,15 +90,40 @@ class FeedFastPath:
             served = state.models.served
             if served is None:
                 return None
+            choice = self._decide(app.state, state, served, user, scope.get("query_string", b""))
+            if choice is not None:
+                request = replace(request, strategy=choice.arm)
             generation = state.deleted_generation  # read before the set, as the route does
             answer = look_up(state, served, user, request, generation, count_miss=False)[2]
         except Exception:  # the route will meet the same failure and answer it its way
             log.debug("fast path lookup failed; the route answers", exc_info=True)
             return None
         if answer is None:
+            if choice is not None:  # the route serves this decision (and caches the chosen strategy's answer)
+                scope.setdefault("state", {})[CHOICE_KEY] = choice
             return None
         try:  # a hit takes a token from the caller's bucket, as the route's dependency would
             app.state.auth.admit(caller, "read", (scope.get("client") or ("", 0))[0])
         except AccessError:
             return None
-        return answer
+        if choice is None:
+            return answer
+        app.state.learning.log(choice, answer.items, user_id=user)
+        return CachedAnswer(with_decision(answer.body, choice), answer.sources, answer.items)
+
+    @staticmethod
+    def _decide(app_state: Any, state: Any, served: Any, user: str, query_string: bytes) -> Choice | None:
+        """The learning loop's choice for the request's placement, as the route makes it (None: the point is
+        off). Raises ValueError for a placement or device the route would refuse (the route then names it)."""
+        learning = getattr(app_state, "learning", None)
+        if learning is None or not learning.any_active("feed:"):
+            return None
+        params = dict(parse_qsl(query_string.decode("latin-1")))
+        placement, device = params.get("placement", "home"), params.get("device")
+        if not _PLACEMENT.fullmatch(placement) or (device is not None and len(device) > 32):
+            raise ValueError("a parameter the route validates")
+        point = f"feed:{placement}"
+        if not learning.active(point):
+            return None
+        ctx = shopper_context(state.store, served, user, local_time=params.get("local_time"), device=device)
+        return learning.decide(point, ctx, user_id=user, allowed=feed_arms(served))

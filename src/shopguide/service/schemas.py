@@ -32,6 +32,20 @@ class RecommendedItem(BaseModel):
     reasons: dict[str, str] = Field(default_factory=dict, description="The reason in every language.")
 
 
+class DecisionOut(BaseModel):
+    """How a decision point chose this answer. Send ``request_id`` back as ``context.request_id`` of the
+    impressions, clicks, carts and purchases it leads to: that is how the learning loop credits it."""
+
+    point: str = Field(description="The decision point, e.g. feed:home.")
+    request_id: str
+    arm: str = Field(description="The strategy served.")
+    propensity: float = Field(description="The probability the policy had of choosing this arm.")
+    policy: str = Field(description="The policy kind, or 'fixed' when an experiment's variant fixed the arm.")
+    policy_version: int
+    experiment: str | None = None
+    variant: str | None = None
+
+
 class RecommendationResponse(BaseModel):
     user: str | None = None
     item: str | None = None
@@ -39,6 +53,10 @@ class RecommendationResponse(BaseModel):
     model_version: str | None
     degraded: bool = Field(description="True when a fallback (not the primary model) served the answer.")
     context: dict[str, Any] = Field(default_factory=dict)
+    strategy: str | None = Field(default=None, description="The feed strategy that led the list (feed only).")
+    decision: DecisionOut | None = Field(
+        default=None, description="Present when a decision point (learning loop or A/B experiment) chose the strategy."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -93,6 +111,11 @@ class ModelVersion(BaseModel):
     n_users: int | None = None
     n_items: int | None = None
     fit_seconds: float | None = None
+    evaluation: dict[str, Any] | None = Field(
+        default=None,
+        description="Continuous training's champion / challenger comparison of this version: metrics of both on "
+        "the recent held-out events, evaluated shoppers, cutoff, promoted and why (evaluate/challenger.py).",
+    )
 
 
 class TrainRequest(BaseModel):

@@ -1,17 +1,19 @@
-"""Admin routes: retrain in the background, list model versions, activate (roll back) a version, and the
-guide's hand-off tickets (list, close)."""
+"""Admin routes: retrain in the background, continuous training's status, list model versions (with their
+champion / challenger evaluation), activate (roll back) a version, and the guide's hand-off tickets (list,
+close)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from shopguide.errors import ConfigError, NotFoundError
 from shopguide.recommend.registry import MODELS
 from shopguide.security.auth import require
 from shopguide.service.deps import StateDep
 from shopguide.service.schemas import ModelVersion, TicketOut, TicketStatus, TrainAccepted, TrainRequest
+from shopguide.service.trainer import TrainingStatus, training_status
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[require("admin")])
 
@@ -45,9 +47,17 @@ def list_models(state: StateDep) -> list[ModelVersion]:
             n_users=info.manifest.get("n_users"),
             n_items=info.manifest.get("n_items"),
             fit_seconds=info.manifest.get("fit_seconds"),
+            evaluation=info.manifest.get("evaluation"),
         )
         for info in state.models.bundles.versions()
     ]
+
+
+@router.get("/training", response_model=TrainingStatus)
+def training(request: Request, state: StateDep) -> TrainingStatus:
+    """Continuous training: whether it is on (and why not), which worker runs the schedule, when the next cycle
+    runs, and the last cycle's result with its champion / challenger evaluation."""
+    return training_status(state.settings, getattr(request.app.state, "trainer", None))
 
 
 @router.post("/models/{version}/activate", response_model=ModelVersion)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 
+from shopguide.bandit.runtime import LearningLoop
 from shopguide.config import Settings
 from shopguide.guide import answers
 from shopguide.guide.dialogue import ChatReply, DialogueManager
@@ -30,6 +31,7 @@ from shopguide.guide.types import Intent, Understanding
 from shopguide.security.auth import Principal, require
 from shopguide.service import metrics
 from shopguide.service.deps import ServingStateDep
+from shopguide.service.learning import GuideChooser
 from shopguide.service.models import Served
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
 from shopguide.service.schemas import ChatRequest, ChatResponse, Understood
@@ -84,8 +86,9 @@ def product_tagger(settings: Any) -> Any:
         return None
 
 
-def build_guide(state: ServiceState, served: Served, nlu: Any = None) -> Guide:
-    """Knowledge graph, FAQ, retriever and NLU for ``served`` (the FAQ is optional: a broken file is logged)."""
+def build_guide(state: ServiceState, served: Served, nlu: Any = None, learning: LearningLoop | None = None) -> Guide:
+    """Knowledge graph, FAQ, retriever and NLU for ``served`` (the FAQ is optional: a broken file is logged);
+    with a ``learning`` loop, the guide's ask-or-show move on vague requests is its decision point."""
     kg = KnowledgeGraph.build(served.model.dataset_, served.pairing)
     tokenizer = served.search.tokenizer if served.search is not None else None
     try:
@@ -106,7 +109,10 @@ def build_guide(state: ServiceState, served: Served, nlu: Any = None) -> Guide:
     )
     if hasattr(nlu, "warm"):
         nlu.warm()
-    manager = DialogueManager(kg, retriever, state.store, nlu, faq, phraser=phraser_from(state.settings))
+    chooser = GuideChooser(learning, state.store, served) if learning is not None else None
+    manager = DialogueManager(
+        kg, retriever, state.store, nlu, faq, phraser=phraser_from(state.settings), chooser=chooser
+    )
     log.info("chat guide built", extra={"version": served.version})
     return Guide(served, manager)
 
@@ -130,7 +136,9 @@ def guide_for(app_state: Any, state: ServiceState) -> Guide | None:
     with _BUILD_LOCK:
         guide = getattr(app_state, "chat_guide", None)
         if guide is None or guide.served is not served:
-            guide = build_guide(state, served, getattr(app_state, "chat_nlu", None))
+            guide = build_guide(
+                state, served, getattr(app_state, "chat_nlu", None), getattr(app_state, "learning", None)
+            )
             app_state.chat_guide = guide
     return guide
 

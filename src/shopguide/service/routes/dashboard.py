@@ -113,7 +113,7 @@ def _aggregates(
     request: Request, state: Any, date_from: str | None, date_to: str | None, category: list[str] | None, period: str
 ) -> tuple[dict[str, Any], bool, Filters]:
     filters = Filters.of(date_from, date_to, category)
-    options = DashboardOptions(period=period)
+    options = DashboardOptions(period=period, splits=DashboardOptions.splits_of(state.store.experiment_specs()))
     holder = _holder(request, state)
     fingerprint = holder.current_fingerprint(state.store)
     latest = cache_key("latest", filters, options)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
+from shopguide.bandit.runtime import Choice
 from shopguide.data.schema import ID_PATTERN
 from shopguide.errors import NotFoundError
 from shopguide.recommend.base import Recommendation
@@ -24,6 +26,9 @@ from shopguide.service.feed import (
     respond,
     static_answer,
 )
+from shopguide.service.feed_fast_path import CHOICE_KEY
+from shopguide.service.learning import feed_arms, shopper_context, with_decision
+from shopguide.service.models import Served
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
 from shopguide.service.schemas import RecommendationResponse
 from shopguide.service.state import ServiceState
@@ -40,6 +45,7 @@ Lang = Annotated[str, Query(pattern="^(en|zh)$")]
 async def recommendations(
     user_id: IdPath,
     state: ServingStateDep,
+    http: Request,
     n: N = 10,
     category: Annotated[list[str] | None, Query(max_length=20)] = None,
     exclude: Annotated[list[str] | None, Query(max_length=500)] = None,
@@ -50,6 +56,13 @@ async def recommendations(
     hemisphere: Annotated[str | None, Query(pattern="^(north|south)$")] = None,
     weather: Annotated[str | None, Query(max_length=64, description="e.g. rain, snow, cold, 下雨")] = None,
     temperature_c: Annotated[float | None, Query(ge=-80, le=70)] = None,
+    placement: Annotated[
+        str,
+        Query(pattern=r"^[a-z0-9_-]{1,48}$", description="Where the feed is shown (decision point feed:<placement>)."),
+    ] = "home",
+    device: Annotated[
+        str | None, Query(max_length=32, description="mobile, desktop or app (a context feature).")
+    ] = None,
 ) -> Response:
     """Personalised items with score, source and reason. Recent events of the user (up to the very last
     one) shape the answer without retraining. ``degraded`` is true when a fallback served it.
@@ -69,6 +82,11 @@ async def recommendations(
     }
     request = FeedRequest.of(n, category, exclude, lang, context)
     ctx = request.parsed_context()  # a bad field is a 422 naming it, before any work
+    handed = getattr(http.state, CHOICE_KEY, None)  # the cache fast path decided already (and missed)
+    choice = handed if handed is not None and handed.point == f"feed:{placement}" else None
+    choice = choice or decide(http.app.state, state, served, user_id, f"feed:{placement}", local_time, device)
+    if choice is not None:
+        request = replace(request, strategy=choice.arm)
 
     def lookup() -> tuple[tuple, list[tuple[str, str]], CachedAnswer | None]:
         looked_up = look_up(state, served, user_id, request, generation)  # only called with a model
@@ -94,13 +112,39 @@ async def recommendations(
             answer = await run_with_deadline(lambda: work(looked_up), state.settings.deadline_ms / 1000)
     except DeadlineExceeded:
         metrics.DEGRADED.labels("deadline").inc()
-        answer = respond(served, user_id, static_answer(served, n, blocked(state, request), category), request, ctx)
+        answer, choice = respond(served, user_id, static_answer(served, n, blocked(state, request), category),
+                                 replace(request, strategy="model"), ctx), None  # fmt: skip
     except Exception:  # a model failure must never become a 5xx: serve the static list
         log.exception("recommendation failed; serving the static list", extra={"user": user_id})
         metrics.DEGRADED.labels("error").inc()
-        answer = respond(served, user_id, static_answer(served, n, blocked(state, request), category), request, ctx)
+        answer, choice = respond(served, user_id, static_answer(served, n, blocked(state, request), category),
+                                 replace(request, strategy="model"), ctx), None  # fmt: skip
     count_sources(answer.sources)
-    return Response(answer.body, media_type="application/json")
+    if choice is None:
+        return Response(answer.body, media_type="application/json")
+    http.app.state.learning.log(choice, answer.items, user_id=user_id)
+    return Response(with_decision(answer.body, choice), media_type="application/json")
+
+
+def decide(
+    app_state: Any,
+    state: ServiceState,
+    served: Served | None,
+    user_id: str,
+    point: str,
+    local_time: str | None,
+    device: str | None,
+) -> Choice | None:
+    """The feed strategy a decision point chooses for this request (None: it is off, or it failed)."""
+    learning = getattr(app_state, "learning", None)
+    if learning is None or served is None or not learning.active(point):
+        return None
+    try:
+        dctx = shopper_context(state.store, served, user_id, local_time=local_time, device=device)
+        return learning.decide(point, dctx, user_id=user_id, allowed=feed_arms(served))
+    except Exception:  # the learning loop is an optimisation: never a reason to fail a feed
+        log.exception("the feed decision failed; serving the model", extra={"user": user_id})
+        return None
 
 
 def blocked(state: ServiceState, request: FeedRequest) -> set[str]:

@@ -111,9 +111,13 @@ async function optional(feature, path, options) {
     throw err;
   }
 }
+// Which served decision (learning loop / A/B experiment) showed each item: its request id goes back with the
+// shopper's clicks, carts and purchases, so the decision is credited with them.
+const shownBy = new Map();
 async function sendEvent(type, item) {
-  const event = { user: currentUser(), item, type, ts: Date.now() / 1000, session: S.session,
-    context: { page: "storefront", lang: S.lang } };
+  const context = { page: "storefront", lang: S.lang };
+  if (shownBy.has(item)) context.request_id = shownBy.get(item);
+  const event = { user: currentUser(), item, type, ts: Date.now() / 1000, session: S.session, context };
   const res = await api("/v1/events", { method: "POST", body: JSON.stringify({ events: [event] }) });
   if (res.rejected) throw new Error(res.errors.map((e) => e.reason).join("; "));
 }
@@ -123,9 +127,13 @@ function logImpressions(placement, data) {
   const items = (data && data.items) || [];
   if (!items.length) return;
   const ts = Date.now() / 1000;
+  const decision = data.decision || null;
+  const chosen = decision ? { request_id: decision.request_id, strategy: decision.arm,
+    ...(decision.experiment ? { experiment: decision.experiment, variant: decision.variant } : {}) } : {};
+  if (decision) items.forEach((it) => shownBy.set(it.id, decision.request_id));
   const events = items.map((it, k) => ({ user: currentUser(), item: it.id, type: "impression", ts,
     session: S.session, context: { page: "storefront", placement, source: it.source || "", position: String(k + 1),
-      model_version: data.model_version || "", lang: S.lang } }));
+      model_version: data.model_version || "", lang: S.lang, ...chosen } }));
   api("/v1/events", { method: "POST", body: JSON.stringify({ events }) })
     .catch((err) => console.warn("impressions were not logged:", err.message || err));
 }
@@ -245,7 +253,8 @@ async function loadFeed() {
   const token = ++S.feedToken;
   let data;
   try {
-    data = await api(`/v1/users/${enc(currentUser())}/recommendations?n=12&lang=${S.lang}`);
+    const device = window.matchMedia("(max-width: 700px)").matches ? "mobile" : "desktop";
+    data = await api(`/v1/users/${enc(currentUser())}/recommendations?n=12&lang=${S.lang}&placement=home&device=${device}`);
   } catch (err) {
     if (token === S.feedToken) showError(err);
     data = { items: [] };
