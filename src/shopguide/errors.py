@@ -9,6 +9,7 @@
     ├── StoreError               the store failed (unreachable, locked, closed) or is in an unexpected state
     │   └── StoreRefusedError    the database refused one statement (a constraint, a value): not an outage
     ├── NotFoundError            an id the caller named does not exist
+    ├── ConflictError            the request clashes with the current state (a concurrent change, a running experiment)
     ├── ModelError               model misuse: not fitted, incompatible bundle, ...
     │   └── NotFittedError
     └── AccessError              a request may not be served to this caller (service only)
@@ -83,6 +84,11 @@ class StoreError(ShopguideError):
 class StoreRefusedError(StoreError):
     """The database refused a statement (a constraint, a value it cannot hold, an SQL error): the store is up,
     and sending the same data again will not help."""
+
+
+class ConflictError(ShopguideError):
+    """The request clashes with the current state: another writer changed it first, or it would contradict
+    something already running (e.g. a second experiment on one decision point). Retrying later may succeed."""
 
 
 class NotFoundError(ShopguideError):

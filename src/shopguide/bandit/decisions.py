@@ -32,6 +32,8 @@ GUIDE_ARMS = ("ask", "show")
 OUTCOME_TYPES = ("view", "click", "fav", "cart", "purchase")
 POLICY_KINDS = ("epsilon_greedy", "ucb1", "bernoulli_thompson", "linucb", "linear_thompson")
 CONTEXTUAL_KINDS = ("linucb", "linear_thompson")
+#: policy parameters the decision point sets itself (its arms, the service's feature length)
+RESERVED_PARAMS = frozenset({"arms", "n_features", "max_seen_events"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class PointConfig:
         unknown = [a for a in self.arms if a not in known]
         if unknown:
             raise ConfigError(f"{self.name}: unknown arms {unknown}; this point knows {list(known)}")
+        reserved = sorted(set(self.params) & RESERVED_PARAMS)
+        if reserved:
+            raise ConfigError(f"{self.name}: policy parameters may not set {reserved} (the point decides them)")
         object.__setattr__(self, "arms", tuple(self.arms))
         object.__setattr__(self, "params", dict(self.params))
 
@@ -129,12 +134,15 @@ class Outcome:
 class RewardRule:
     """How a decision's reward is read from the events that follow it.
 
-    An event is attributed to a decision when it is one of :data:`OUTCOME_TYPES`, happened within
-    ``window_s`` after the decision, and either carries the decision's id as ``context.request_id`` or comes
-    from the decision's shopper (``user``) or chat session and — for a decision that showed items — is about
-    one of those items. The reward is the largest weight among the attributed events' types (so a click then a
-    purchase counts once, as a purchase), in [0, 1]: by default any engagement is 1, i.e. the reward is the
-    engagement rate, which Bernoulli Thompson sampling needs. Purchase values are summed into the outcome.
+    An event can be an outcome of a decision when it is one of :data:`OUTCOME_TYPES`, happened within
+    ``window_s`` after the decision, comes from the decision's shopper and — for a decision that showed items —
+    is about one of those items (:meth:`attributed`). Each event is credited once per decision point
+    (:meth:`assign`): to the decision whose id it carries as ``context.request_id`` if it carries one, else to
+    the shopper's latest eligible decision of that point before it (a shopper who reloads the feed is credited
+    on the list they acted on, never on every list that showed the item). The reward is the largest weight among
+    the credited events' types (a click then a purchase counts once, as a purchase), in [0, 1]: by default any
+    engagement is 1, i.e. the reward is the engagement rate, which Bernoulli Thompson sampling needs. Purchase
+    values are summed into the outcome.
 
     A decision is closed once ``window_s + grace_s`` have passed (``grace_s`` waits for events that arrive
     late: clients batch them); an event that arrives after its decision closed is not counted again.
@@ -163,21 +171,36 @@ class RewardRule:
         return now - self.window_s - self.grace_s
 
     def attributed(self, decision: DecisionRecord, event: Any) -> bool:
-        """Whether ``event`` (an :class:`~shopguide.data.schema.Event`) is an outcome of ``decision``."""
+        """Whether ``event`` (an :class:`~shopguide.data.schema.Event`) may be an outcome of ``decision``."""
         etype = getattr(event.type, "value", event.type)
         if etype not in OUTCOME_TYPES or not decision.ts <= event.ts <= decision.ts + self.window_s:
             return False
-        if event.context.get("request_id") == decision.id:
-            return True
+        request_id = event.context.get("request_id")
+        if request_id:
+            return request_id == decision.id
         same_shopper = (decision.user_id is not None and event.user == decision.user_id) or (
             decision.session_id is not None and event.session == decision.session_id
         )
-        if not same_shopper:
-            return False
-        return not decision.items or event.item in decision.items
+        return same_shopper and (not decision.items or event.item in decision.items)
+
+    def assign(self, decisions: Iterable[DecisionRecord], events: Iterable[Any]) -> dict[str, list[Any]]:
+        """Each event credited to at most one decision per point: the one it names by request id, else the latest
+        eligible one before it. ``decisions`` should hold every decision of the shopper that can compete (also
+        those still open or already closed); returns decision id -> its events."""
+        by_point: dict[str, list[DecisionRecord]] = {}
+        for d in sorted(decisions, key=lambda d: (d.ts, d.id)):
+            by_point.setdefault(d.point, []).append(d)
+        credited: dict[str, list[Any]] = {}
+        for event in events:
+            for ordered in by_point.values():
+                for d in reversed(ordered):  # the latest first
+                    if self.attributed(d, event):
+                        credited.setdefault(d.id, []).append(event)
+                        break
+        return credited
 
     def outcome(self, decision: DecisionRecord, events: Iterable[Any]) -> Outcome:
-        """The outcome of ``decision`` among ``events`` (which may hold events of other decisions)."""
+        """The outcome of ``decision`` from the events credited to it (others among ``events`` are ignored)."""
         counts: dict[str, int] = {}
         value = 0.0
         reward = 0.0

@@ -5,7 +5,8 @@ One pass (:meth:`Learner.step`):
 
 1. read the open decisions made more than ``window + grace`` ago (:meth:`RewardRule.closes_before`);
 2. for each shopper among them, read their events from the earliest of those decisions to the end of the
-   latest one's window (one indexed query per shopper), and compute every decision's :class:`Outcome`;
+   latest one's window (one indexed query per shopper) and their decisions since then, credit each event to
+   one decision per point (:meth:`RewardRule.assign`), and compute every decision's :class:`Outcome`;
 3. per decision point: load the stored policy, apply each reward (oldest first, ``event_id`` = the decision id)
    and write the new state with a compare-and-set **in the same transaction that closes those decisions**.
    When another worker wrote first, the pass re-reads and retries; a decision closed by the other worker is no
@@ -135,8 +136,11 @@ class Learner:
             start = min(d.ts for d in decisions)
             end = max(d.ts for d in decisions) + self.rule.window_s
             events = [ev for ev in self.store.iter_events(since_ts=start, user=user) if ev.ts <= end]
+            # every decision of the shopper that may compete for those events (later ones, open or closed)
+            rivals = self.store.decisions(user_id=user, since_ts=start)
+            credited = self.rule.assign({d.id: d for d in [*rivals, *decisions]}.values(), events)
             for d in decisions:
-                outcomes[d.id] = self.rule.outcome(d, events)
+                outcomes[d.id] = self.rule.outcome(d, credited.get(d.id, ()))
         return outcomes
 
     def _apply(

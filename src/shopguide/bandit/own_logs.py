@@ -2,7 +2,8 @@
 
 Protocol (:func:`evaluate_candidate`):
 
-1. the closed, attributable decisions of the point (optionally since a time), oldest first, become a
+1. the closed, attributable decisions the point's policy made (optionally since a time; an experiment's
+   fixed-arm decisions are left out: they give the other arms no support), oldest first, become a
    :class:`~shopguide.bandit.ope.LoggedBandit`: the arm served, its logged propensity, the reward, and the
    context's features (:mod:`shopguide.bandit.features`);
 2. a time split: the candidate policy learns offline from the first ``train_fraction`` of the rounds
@@ -34,20 +35,23 @@ from shopguide.bandit.learner import config_json, fresh_policy, point_from_row, 
 from shopguide.bandit.offline import action_distribution, compare, fit_policy, guardrail, ridge_reward_model, time_split
 from shopguide.bandit.ope import LoggedBandit
 from shopguide.bandit.stats import wilson_interval
-from shopguide.errors import DataError, NotFoundError, StoreError
+from shopguide.errors import ConflictError, DataError, NotFoundError
 
 log = logging.getLogger(__name__)
 ESTIMATORS = ("ips", "snips", "dm", "dr", "switch_dr")
+PROMOTE_TRIES = 5
 
 
 def logged_rounds(decisions: Sequence[DecisionRecord], arms: Sequence[str]) -> tuple[LoggedBandit, int]:
-    """The usable rounds of ``decisions`` as a log over ``arms`` (closed, attributable, arm known), and how many
-    decisions were left out."""
+    """The usable rounds of ``decisions`` as a log over ``arms`` (closed, attributable, arm known, chosen by a
+    policy rather than fixed by an experiment), and how many decisions were left out."""
     index = {a: i for i, a in enumerate(arms)}
-    kept = [d for d in decisions
-            if d.closed_at is not None and d.arm in index and not (d.outcome or {}).get("unattributable")]  # fmt: skip
+    kept = [d for d in decisions  # an experiment's fixed arm (propensity 1) gives the other arms no support
+            if d.closed_at is not None and d.arm in index and d.policy != "fixed"
+            and not (d.outcome or {}).get("unattributable")]  # fmt: skip
     if not kept:
-        raise DataError("no closed decision with a known arm and shopper is logged yet", field="decisions")
+        raise DataError("no closed decision made by the policy, with a known arm and shopper, is logged yet",
+                        field="decisions")  # fmt: skip
     data = LoggedBandit(
         action=np.array([index[d.arm] for d in kept]),
         reward=np.array([float(d.reward or 0.0) for d in kept]),
@@ -137,15 +141,19 @@ def promote(
     allows it or ``force``; the new version, or the refusal."""
     if not report["guardrail"]["promote"] and not force:
         return {"promoted": False, "reason": report["guardrail"]["reason"]}
-    row = store.policy(point)
-    if row is None:
-        raise NotFoundError(f"no decision point {point!r}")
-    cfg = candidate.config(point_from_row(row))
-    data, _ = logged_rounds(store.decisions(point, closed=True), cfg.arms)
-    model = fit_policy(fresh_policy(cfg), data, weighting="ips", seed=seed)
-    version = store.save_policy(point, expected_version=row.version, config=config_json(cfg), state=model.to_state())
-    if version is None:
-        raise StoreError(f"{point} changed while promoting; evaluate again")
+    for _ in range(PROMOTE_TRIES):  # the learner writes the point every few seconds: refit and retry
+        row = store.policy(point)
+        if row is None:
+            raise NotFoundError(f"no decision point {point!r}")
+        cfg = candidate.config(point_from_row(row))
+        data, _ = logged_rounds(store.decisions(point, closed=True), cfg.arms)
+        model = fit_policy(fresh_policy(cfg), data, weighting="ips", seed=seed)
+        state = model.to_state()
+        version = store.save_policy(point, expected_version=row.version, config=config_json(cfg), state=state)
+        if version is not None:
+            break
+    else:
+        raise ConflictError(f"{point} kept changing while promoting ({PROMOTE_TRIES} tries); try again")
     reason = "forced by the operator" if force and not report["guardrail"]["promote"] else report["guardrail"]["reason"]
     log.info("policy promoted", extra={"point": point, "kind": cfg.kind, "version": version, "forced": force})
     return {"promoted": True, "version": version, "reason": reason}

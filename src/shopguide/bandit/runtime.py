@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ from shopguide.bandit.experiments import Experiment, assign
 from shopguide.bandit.features import DecisionContext, encode
 from shopguide.bandit.learner import Learner, LearnReport, config_json, point_from_row, policy_of
 from shopguide.bandit.policies import BasePolicy
-from shopguide.errors import NotFoundError, StoreError
+from shopguide.errors import ConflictError, NotFoundError
 
 log = logging.getLogger(__name__)
 _PROBABILITY_CACHE = 4096
@@ -87,7 +87,9 @@ class LearningLoop:
         flush_seconds: float = 1.0,
         learn_seconds: float = 10.0,
         max_queue: int = 100_000,
+        on_log: Callable[[Choice], None] | None = None,
     ) -> None:
+        """``on_log``: called with every logged choice (the service counts them in its metrics)."""
         self.store = store
         self.configured = {p.name: p for p in points}
         self.rule = rule or RewardRule()
@@ -95,9 +97,12 @@ class LearningLoop:
         self.flush_seconds = flush_seconds
         self.learn_seconds = learn_seconds
         self.max_queue = max_queue
+        self.on_log = on_log
         self.dropped = 0
         self._rng = np.random.default_rng(seed)
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # held across a write: a second flush waits for the first
         self._queue: list[DecisionRecord] = []
         self._points: dict[str, _Point] = {}
         self._experiments: dict[str, Experiment] = {}
@@ -121,6 +126,10 @@ class LearningLoop:
         now = time.monotonic()
         if not force and now - self._checked < self.refresh_seconds:
             return False
+        with self._refresh_lock:  # one reload at a time: a slower one must not install older state
+            return self._reload(force, now)
+
+    def _reload(self, force: bool, now: float) -> bool:
         self._checked = now
         generation = self.store.learning_generation()
         if generation == self._generation and not force:
@@ -176,7 +185,8 @@ class LearningLoop:
         ``allowed``: the arms that can be served now (e.g. without a context index there is no context mix): the
         choice is drawn from the policy's distribution restricted to them, and its propensity is that of the
         restricted distribution (what off-policy evaluation needs)."""
-        self.refresh()
+        if self._thread is None:  # a worker's background thread keeps the state fresh off the request path
+            self.refresh()
         p = self._points.get(point)
         if p is None:
             return None
@@ -184,12 +194,16 @@ class LearningLoop:
         if not p.config.enabled and experiment is None:
             return None
         request_id = "d_" + secrets.token_hex(12)
+        allowed = tuple(allowed) if allowed is not None else None
         variant = None
         unit = user_id or session_id
         if experiment is not None and unit is not None:
             variant = assign(experiment, unit)
             if variant.arm is not None:
-                return Choice(point, request_id, variant.arm, 1.0, "fixed", p.version, context,
+                served_arm = variant.arm
+                if allowed and served_arm not in allowed:
+                    served_arm = allowed[0]  # the variant's arm cannot be served here: say what was
+                return Choice(point, request_id, served_arm, 1.0, "fixed", p.version, context,
                               experiment.name, variant.name)  # fmt: skip
         elif not p.config.enabled:
             return None  # an experiment needs a shopper or session to assign; without one: the default
@@ -231,21 +245,24 @@ class LearningLoop:
                 self.dropped += 1  # the store is down for long: keep serving, count what is lost
                 return
             self._queue.append(record)
+        if self.on_log is not None:
+            self.on_log(choice)
 
     def flush(self) -> int:
         """Write the queued decisions; on a store failure they stay queued. Returns how many were written."""
-        with self._lock:
-            queued, self._queue = self._queue, []
-        if not queued:
-            return 0
-        try:
-            self.store.add_decisions(queued)
-        except Exception:
-            log.exception("could not write decisions; keeping them queued", extra={"decisions": len(queued)})
+        with self._flush_lock:
             with self._lock:
-                self._queue[:0] = queued[: max(self.max_queue - len(self._queue), 0)]
-            return 0
-        return len(queued)
+                queued, self._queue = self._queue, []
+            if not queued:
+                return 0
+            try:
+                self.store.add_decisions(queued)
+            except Exception:
+                log.exception("could not write decisions; keeping them queued", extra={"decisions": len(queued)})
+                with self._lock:
+                    self._queue[:0] = queued[: max(self.max_queue - len(self._queue), 0)]
+                return 0
+            return len(queued)
 
     # ---------------------------------------------------------------- learning
     def learn(self, now: float | None = None) -> LearnReport:
@@ -296,4 +313,4 @@ class LearningLoop:
             if version is not None:
                 self.refresh(force=True)
                 return version
-        raise StoreError(f"could not switch {point}: the policy kept changing under concurrent writes")
+        raise ConflictError(f"could not switch {point}: the policy kept changing under concurrent writes; try again")

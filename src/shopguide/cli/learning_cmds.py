@@ -18,7 +18,7 @@ from rich.table import Table
 from shopguide.bandit.decisions import POLICY_KINDS
 from shopguide.bandit.experiments import Experiment, Variant
 from shopguide.bandit.own_logs import ESTIMATORS, Candidate, evaluate_candidate, promote
-from shopguide.bandit.report import experiment_report, points_status
+from shopguide.bandit.report import check_alone, experiment_report, points_status
 from shopguide.cli.common import HomeOpt, StoreOpt, console, handle_errors, parse_params, settings_from
 from shopguide.errors import ConfigError, NotFoundError
 from shopguide.service.learning import build_learning
@@ -243,6 +243,7 @@ def set_experiment(
             unknown = [v.arm for v in variants if v.arm is not None and v.arm not in row.config["arms"]]
             if unknown:
                 raise ConfigError(f"{point} has no arms {unknown}; its arms: {row.config['arms']}")
+            check_alone(st, experiment)
             st.put_experiment(name, point, experiment.to_dict())
             _show_experiment(experiment_report(st, experiment))
 
@@ -251,6 +252,7 @@ def _set_enabled(name: str, enabled: bool, home: Path | None, store: str | None)
     settings = settings_from(home, store)
     with open_store(settings.resolved_store_url) as st:
         experiment = Experiment.from_dict({**_stored(st, name).to_dict(), "enabled": enabled})
+        check_alone(st, experiment)
         st.put_experiment(name, experiment.point, experiment.to_dict())
     console.print(f"{name} {'started' if enabled else 'stopped'}; running workers follow within seconds")
 

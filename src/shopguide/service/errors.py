@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shopguide.errors import (
     AuthError,
     ConfigError,
+    ConflictError,
     DataError,
     ModelError,
     NotFoundError,
@@ -30,6 +31,7 @@ STATUS: list[tuple[type[ShopguideError], int, str]] = [
     (ConfigError, 400, "bad_request"),
     (NotFoundError, 404, "not_found"),
     (ModelError, 409, "model_unavailable"),
+    (ConflictError, 409, "conflict"),
     (StoreRefusedError, 500, "store_error"),
     (StoreError, 503, "store_unavailable"),
     (AuthError, 401, "unauthorized"),

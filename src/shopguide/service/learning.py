@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from shopguide.bandit.decisions import FEED_ARMS, GUIDE_ARMS, PointConfig, RewardRule
@@ -18,6 +20,7 @@ from shopguide.bandit.features import DecisionContext, focus_of, hour_of, normal
 from shopguide.bandit.runtime import Choice, LearningLoop
 from shopguide.config import Settings
 from shopguide.errors import ConfigError
+from shopguide.service import metrics
 from shopguide.service.models import Served
 
 log = logging.getLogger(__name__)
@@ -53,11 +56,15 @@ def point_configs(settings: Settings) -> list[PointConfig]:
     return points
 
 
+def _count(choice: Choice) -> None:
+    metrics.DECISIONS.labels(choice.point, choice.arm).inc()
+
+
 def build_learning(settings: Settings, store: Any) -> LearningLoop:
     """The worker's learning loop with its decision points stored (the first worker stores them)."""
     rule = RewardRule(settings.reward_window_seconds, settings.reward_grace_seconds, settings.reward_weights)
     loop = LearningLoop(store, point_configs(settings), rule, seed=settings.learning_seed,
-                        learn_seconds=settings.learn_seconds)  # fmt: skip
+                        learn_seconds=settings.learn_seconds, on_log=_count)  # fmt: skip
     loop.ensure_points()
     return loop
 
@@ -106,22 +113,30 @@ def with_decision(body: bytes, choice: Choice) -> bytes:
     return body[:-1] + b',"decision":' + json.dumps(choice.to_json(), separators=(",", ":")).encode() + b"}"
 
 
+#: decisions the guide made whose turn has not ended yet (a turn that ran over its deadline may never settle)
+MAX_PENDING = 10_000
+
+
 @dataclass
 class GuideChooser:
     """The guide's ask-or-show decision on a vague request (what :class:`DialogueManager` calls).
 
-    The decision is logged at once without items: whether the guide asks or shows, what counts is whether
-    the shopper engages with anything within the reward window (after a question, the items come a turn later).
+    The decision waits until the chat route knows the turn's reply was served (:meth:`settle`): a turn that ran
+    over its deadline or failed answered the shopper with a fallback, so its decision is dropped, never logged.
+    It is logged without items: whether the guide asks or shows, what counts is whether the shopper engages
+    with anything within the reward window (after a question, the items come a turn later).
     """
 
     loop: LearningLoop
     store: Any
     served: Served
+    _pending: OrderedDict[str, Choice] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ask_or_show(
         self, user_id: str | None, session_id: str | None, turns: int, *, device: str | None = None
     ) -> str | None:
-        """``"ask"`` or ``"show"`` when the point is active (the decision is logged), else None."""
+        """``"ask"`` or ``"show"`` when the point is active, else None (the guide's own rule)."""
         if not self.loop.active(GUIDE_POINT):
             return None
         try:
@@ -129,9 +144,22 @@ class GuideChooser:
             ctx = DecisionContext(ctx.hour, ctx.device, ctx.returning, max(ctx.session_actions, turns),
                                   ctx.focus_category)  # fmt: skip
             choice = self.loop.decide(GUIDE_POINT, ctx, user_id=user_id, session_id=session_id)
-            if choice is not None:
-                self.loop.log(choice, (), user_id=user_id, session_id=session_id)
         except Exception:  # the guide's own rule answers when the loop cannot
             log.exception("the ask-or-show decision failed; the guide asks first")
             return None
-        return choice.arm if choice is not None else None
+        if choice is None:
+            return None
+        with self._lock:
+            self._pending[session_id or choice.request_id] = choice
+            while len(self._pending) > MAX_PENDING:
+                self._pending.popitem(last=False)
+        return choice.arm
+
+    def settle(self, session_id: str, *, served: bool, user_id: str | None) -> Choice | None:
+        """End the turn of ``session_id``: log its decision if its reply was served (and return it), else drop it."""
+        with self._lock:
+            choice = self._pending.pop(session_id, None)
+        if choice is not None and served:
+            self.loop.log(choice, (), user_id=user_id, session_id=session_id)
+            return choice
+        return None

@@ -28,6 +28,7 @@ PREPARED = Counter(
     ["occasion"],
 )
 EVENTS = Counter("shopguide_events_total", "Events received", ["outcome"])
+DECISIONS = Counter("shopguide_decisions_total", "Learning-loop decisions served, by point and arm", ["point", "arm"])
 MODEL_VERSION = Gauge(
     "shopguide_model_info", "The model version served by this worker", ["version", "model"], multiprocess_mode="max"
 )

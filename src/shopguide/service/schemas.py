@@ -144,7 +144,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "No valid API key (missing, unknown, expired or revoked)."),
         (403, "The key lacks the route's scope."),
         (404, "An id that does not exist."),
-        (409, "No model can serve this right now, or a training job is already running."),
+        (409, "No model can serve this right now, a training job is already running, or a concurrent change."),
         (413, "The body is too large."),
         (422, "Invalid input; `field` names what is wrong."),
         (429, "Too many requests; see Retry-After."),
@@ -210,6 +210,9 @@ class ChatResponse(BaseModel):
     negated: dict[str, list[str]] = Field(default_factory=dict)
     model_version: str | None = None
     degraded: bool = Field(default=False, description="True when a fallback answered (deadline or failure).")
+    decision: DecisionOut | None = Field(
+        default=None, description="Present when the learning loop chose whether to ask or to show (guide:vague)."
+    )
 
 
 class TicketOut(BaseModel):

@@ -227,11 +227,14 @@ class BanditTables:
         since_ts: float | None = None,
         closed: bool | None = None,
         experiment: str | None = None,
+        user_id: str | None = None,
         limit: int | None = None,
     ) -> list[DecisionRecord]:
-        """Decisions (of ``point``, made at or after ``since_ts``, closed or open or both, in ``experiment``),
-        oldest first; with ``limit`` the newest ``limit`` of them."""
+        """Decisions (of ``point``, made at or after ``since_ts``, closed or open or both, in ``experiment``, of
+        ``user_id``), oldest first; with ``limit`` the newest ``limit`` of them."""
         query = sa.select(DECISIONS)
+        if user_id is not None:
+            query = query.where(DECISIONS.c.user_id == user_id)
         if point is not None:
             query = query.where(DECISIONS.c.point == point)
         if since_ts is not None:

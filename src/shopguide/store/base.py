@@ -314,9 +314,11 @@ class Store(Protocol):
         since_ts: float | None = None,
         closed: bool | None = None,
         experiment: str | None = None,
+        user_id: str | None = None,
         limit: int | None = None,
     ) -> list[DecisionRecord]:
-        """Logged decisions, oldest first (the newest ``limit`` when given)."""
+        """Logged decisions (filtered by point, time, state, experiment, shopper), oldest first (the newest
+        ``limit`` when given)."""
         ...
 
     def decision_counts(self) -> dict[str, dict[str, int]]:

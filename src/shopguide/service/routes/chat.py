@@ -34,7 +34,7 @@ from shopguide.service.deps import ServingStateDep
 from shopguide.service.learning import GuideChooser
 from shopguide.service.models import Served
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
-from shopguide.service.schemas import ChatRequest, ChatResponse, Understood
+from shopguide.service.schemas import ChatRequest, ChatResponse, DecisionOut, Understood
 from shopguide.service.state import ServiceState
 from shopguide.text.tokenize import has_cjk
 
@@ -213,9 +213,23 @@ async def chat(
         )
     except DeadlineExceeded:
         metrics.DEGRADED.labels("chat_deadline").inc()
+        _settle(guide, session_id, req.user_id, served=False)
         return _fallback(req, session_id, guide.served.version)
     except Exception:  # a failing model or store must not become a 5xx
         log.exception("chat turn failed", extra={"session": session_id})
         metrics.DEGRADED.labels("chat_error").inc()
+        _settle(guide, session_id, req.user_id, served=False)
         return _fallback(req, session_id, guide.served.version)
-    return _response(reply, guide.served.version, session_id)
+    response = _response(reply, guide.served.version, session_id)
+    choice = _settle(guide, session_id, req.user_id, served=True)
+    if choice is not None:
+        response.decision = DecisionOut(**choice.to_json())
+    return response
+
+
+def _settle(guide: Guide, session_id: str, user_id: str | None, *, served: bool) -> Any:
+    """Log (served) or drop the decision the guide's learning loop made during this turn, if it made one."""
+    chooser = guide.manager.chooser
+    if not isinstance(chooser, GuideChooser):
+        return None
+    return chooser.settle(session_id, served=served, user_id=user_id)

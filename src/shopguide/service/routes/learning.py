@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from shopguide.bandit.decisions import POLICY_KINDS
 from shopguide.bandit.experiments import Experiment
 from shopguide.bandit.own_logs import ESTIMATORS, Candidate, evaluate_candidate, promote
-from shopguide.bandit.report import experiment_report, points_status
+from shopguide.bandit.report import check_alone, experiment_report, points_status
 from shopguide.bandit.runtime import LearningLoop
 from shopguide.errors import ConfigError, NotFoundError
 from shopguide.security.auth import require
@@ -40,7 +40,7 @@ class CandidateIn(BaseModel):
     estimator: str = Field(default="snips", description=f"The guardrail's estimator: {', '.join(ESTIMATORS)}.")
     min_effective: float = Field(default=30.0, ge=0, description="Fewest effective rounds the guardrail accepts.")
     n_bootstrap: int = Field(default=1000, ge=50, le=20000)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
     force: bool = Field(default=False, description="Promote even when the guardrail refuses (audited).")
 
     def candidate(self) -> Candidate:
@@ -126,6 +126,7 @@ def put_experiment(name: NamePath, body: dict[str, Any], request: Request, state
     unknown = [v.arm for v in experiment.variants if v.arm is not None and v.arm not in arms]
     if unknown:
         raise ConfigError(f"variants name arms {unknown} that {experiment.point} does not have: {sorted(arms)}")
+    check_alone(state.store, experiment)
     state.store.put_experiment(experiment.name, experiment.point, experiment.to_dict())
     _loop(request).refresh(force=True)
     return experiment_report(state.store, experiment)
@@ -136,6 +137,7 @@ def switch_experiment(name: NamePath, body: Switch, request: Request, state: Sta
     """Start or stop an experiment (its logged decisions stay)."""
     spec = {**_stored(state, name).to_dict(), "enabled": body.enabled}
     experiment = Experiment.from_dict(spec)
+    check_alone(state.store, experiment)
     state.store.put_experiment(experiment.name, experiment.point, experiment.to_dict())
     _loop(request).refresh(force=True)
     return experiment_report(state.store, experiment)

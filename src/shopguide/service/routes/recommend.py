@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import Annotated, Any
@@ -84,7 +85,10 @@ async def recommendations(
     ctx = request.parsed_context()  # a bad field is a 422 naming it, before any work
     handed = getattr(http.state, CHOICE_KEY, None)  # the cache fast path decided already (and missed)
     choice = handed if handed is not None and handed.point == f"feed:{placement}" else None
-    choice = choice or decide(http.app.state, state, served, user_id, f"feed:{placement}", local_time, device)
+    if choice is None:
+        args = (http.app.state, state, served, user_id, f"feed:{placement}", local_time, device)
+        # the context read is a network round trip on PostgreSQL: off the event loop there
+        choice = decide(*args) if state.store.local else await asyncio.to_thread(decide, *args)
     if choice is not None:
         request = replace(request, strategy=choice.arm)
 
