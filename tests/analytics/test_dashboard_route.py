@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -54,10 +53,8 @@ def test_dashboard_filters_and_cache(client, demo_df):
     first = client.get("/dashboard", params=params)
     assert first.status_code == 200 and "computed now" in first.text
     assert 'value="2026-10-01"' in first.text and 'value="美妆"' in first.text
-    started = time.perf_counter()
     second = client.get("/dashboard", params=params)
-    assert "from cached aggregates" in second.text
-    assert time.perf_counter() - started < 1.0
+    assert "from cached aggregates" in second.text  # (how fast that is: benchmarks/analytics_10m.py)
     data = client.get("/v1/analytics", params=params).json()
     part = ref.select(demo_df, "2026-10-01", "2026-10-20", ["美妆"])
     assert data["overview"]["events"] == len(part)

@@ -18,8 +18,10 @@ from servicekit import KNOWN_SHOPPER, Service, running_service
 
 from authkit import AUTH
 
-TRAIN_TIMEOUT_S = 60.0
+TRAIN_TIMEOUT_S = 900.0  # only a hang comes near it: a busy machine may train for minutes
 THREADS, REQUESTS_PER_THREAD = 4, 60
+SWAPS = 8
+HANG_S = 60.0  # how long a held model load waits at most: only a real hang comes near it
 
 
 @pytest.fixture(scope="module")
@@ -160,37 +162,45 @@ def test_hot_swap_under_load_fails_no_request(svc: Service, versions: tuple[str,
     statuses: list[int] = []
     seen_versions: set[str] = set()
     lock = threading.Lock()
+    swapped = threading.Event()  # the requests go on until every swap has happened, however slow the machine
 
     def hammer(worker: int) -> None:
-        for k in range(REQUESTS_PER_THREAD):
+        k = 0
+        while k < REQUESTS_PER_THREAD or not swapped.is_set():
             user = f"shopper-{(worker * 100 + k) % 600 + 1:03d}" if k % 4 else f"adm-cold-{worker}-{k}"
             response = svc.client.get(f"/v1/users/{user}/recommendations", params={"n": 10})
             with lock:
                 statuses.append(response.status_code)
                 if response.status_code == 200:
                     seen_versions.add(response.json()["model_version"])
+            k += 1
 
     threads = [threading.Thread(target=hammer, args=(w,)) for w in range(THREADS)]
     for t in threads:
         t.start()
-    swaps = 0
     try:
-        while any(t.is_alive() for t in threads) and swaps < 12:
-            activate(svc, new if swaps % 2 == 0 else old)
-            swaps += 1
-            time.sleep(0.1)
+        for swap in range(SWAPS):  # each swap waits until requests were served since the last one
+            with lock:
+                served_before = len(statuses)
+            activate(svc, new if swap % 2 == 0 else old)
+            while any(t.is_alive() for t in threads):
+                with lock:
+                    if len(statuses) > served_before + THREADS:
+                        break
+                time.sleep(0.01)
     finally:
+        swapped.set()
         for t in threads:
-            t.join(60)
-    assert swaps >= 6, "the swaps happened while requests were in flight"
-    assert len(statuses) == THREADS * REQUESTS_PER_THREAD
+            t.join(120)
+    assert len(statuses) >= THREADS * REQUESTS_PER_THREAD
     assert [s for s in statuses if s != 200] == []
     assert seen_versions == {old, new}
-    final = new if swaps % 2 else old
-    assert served_version(svc) == final
+    assert served_version(svc) == (old if SWAPS % 2 == 0 else new)
 
 
 def test_a_swap_loading_a_bundle_does_not_stall_other_requests(svc: Service, versions: tuple[str, str]) -> None:
+    """While one request loads a new bundle (held until the test releases it), another is answered: the load
+    runs off the event loop. Event-driven: the load is released only after /health/live answered."""
     old, new = versions
     activate(svc, old)
     bundles = svc.state.models.bundles
@@ -198,34 +208,32 @@ def test_a_swap_loading_a_bundle_does_not_stall_other_requests(svc: Service, ver
     loading = threading.Event()
     release = threading.Event()
 
-    def slow_load(version=None):  # a big bundle: 1 s to read
+    def slow_load(version=None):  # a big bundle: read only once the test says so
         loading.set()
-        release.wait(1.0)
+        release.wait(HANG_S)
         return original_load(version)
 
-    async def scenario() -> float:
+    async def scenario() -> None:
         transport = httpx.ASGITransport(app=svc.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://shopguide", headers=AUTH) as client:
-            started = time.perf_counter()
             swap = asyncio.create_task(client.get(f"/v1/users/{KNOWN_SHOPPER}/recommendations"))
-            await asyncio.sleep(0.01)
-            live = await client.get("/health/live")
-            elapsed = time.perf_counter() - started
+            while not loading.is_set():  # the request has reached the load
+                await asyncio.sleep(0.01)
+            # would hang until release (HANG_S) if the load blocked the event loop
+            live = await asyncio.wait_for(client.get("/health/live"), HANG_S / 2)
+            assert not release.is_set() and live.status_code == 200
             release.set()
-            assert live.status_code == 200
             assert (await swap).status_code == 200
-            return elapsed
 
     bundles.load = slow_load
     try:
         bundles.activate(new)  # another worker moved the pointer
-        elapsed = asyncio.run(scenario())
+        asyncio.run(scenario())
     finally:
         release.set()
         del bundles.load
         activate(svc, old)
     assert loading.is_set(), "the request did load the new bundle"
-    assert elapsed < 0.5, f"/health/live waited {elapsed:.2f} s for a model load"
 
 
 def test_a_rollback_during_a_request_fails_no_request(

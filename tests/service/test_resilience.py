@@ -116,7 +116,8 @@ def test_a_slow_model_is_cut_at_the_deadline(svc: Service, monkeypatch: pytest.M
     assert gate.entered.is_set(), "the model was asked"
     assert response.status_code == 200
     assert_static(svc, response.json(), 10)
-    assert DEADLINE_MS / 1000 <= elapsed < DEADLINE_MS / 1000 + 0.9, elapsed
+    # the static list came while the model was still held (the gate opens only below): the deadline cut it
+    assert elapsed >= DEADLINE_MS / 1000, elapsed
 
 
 def test_a_slow_similar_items_is_cut_at_the_deadline(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:

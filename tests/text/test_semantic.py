@@ -141,21 +141,6 @@ def test_deterministic(items, sem):
         assert sem.search(query, 10) == sem.search(query, 10)
 
 
-def test_query_latency(sem, hybrid):
-    queries = [f"a gift for someone who likes hiking {k}" for k in range(30)]
-    started = time.perf_counter()
-    for q in queries:
-        sem.search(q, 10)
-    cold = (time.perf_counter() - started) / len(queries)
-    started = time.perf_counter()
-    for q in queries:
-        hybrid.search(q, 10)
-    cached = (time.perf_counter() - started) / len(queries)
-    print(
-        f"\nsemantic query {cold * 1000:.1f} ms (embedding included); hybrid with a cached embedding {cached * 1000:.2f} ms"
-    )
-
-
 def test_retriever_ranks_a_paraphrase_with_hybrid_search(items, by_id, sem):
     from shopguide.guide.kg import KnowledgeGraph
     from shopguide.guide.retrieval import Retriever
