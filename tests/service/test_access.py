@@ -28,8 +28,7 @@ PUBLIC = {
     "/static/{name}",
     "/openapi.json",
     "/docs",
-    "/docs/oauth2-redirect",
-    "/redoc",
+    "/docs/assets/{name}",
 }
 ADMIN_ROUTES = [
     ("POST", "/v1/admin/train", {"model": "popular"}),

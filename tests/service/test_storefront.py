@@ -146,6 +146,26 @@ def test_the_page_runs_under_its_content_security_policy(browser, live: Live) ->
         context.close()
 
 
+def test_the_api_docs_render_offline_under_the_same_policy(browser, live: Live) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    outside: list[str] = []
+    context.route("**/*", lambda route: (  # nothing may come from another origin: fail such requests
+        route.continue_() if route.request.url.startswith(live.url) else (outside.append(route.request.url),
+                                                                            route.abort())))  # fmt: skip
+    try:
+        page = context.new_page()
+        page.console = Console(page)
+        response = page.goto(f"{live.url}/docs")
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        page.wait_for_selector(".opblock-tag")  # Swagger UI read /openapi.json and drew the operations
+        tags = texts(page, ".opblock-tag")
+        assert any("recommendations" in t for t in tags) and any("learning loop" in t for t in tags)
+        assert outside == [] and page.console.errors == []
+    finally:
+        context.close()
+
+
 def open_store(page, live: Live) -> None:
     page.goto(live.url)
     wait_feed(page, loads=1)

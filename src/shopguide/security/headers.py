@@ -1,10 +1,10 @@
 """Security headers on every response, and CORS when origins are configured.
 
 * ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, ``X-Frame-Options: DENY`` on all;
-* a Content-Security-Policy on HTML pages (the storefront and the dashboard): only this origin's scripts,
-  styles (the dashboard's inline ``<style>`` needs ``'unsafe-inline'`` for styles, never for scripts),
-  images and API calls; no framing (``frame-ancestors 'none'``). The API docs pages (``/docs``,
-  ``/redoc``) load FastAPI's script from its CDN and are left without a CSP.
+* a Content-Security-Policy on HTML pages (the storefront, the dashboard and the API docs): only this origin's
+  scripts, styles (the dashboard's inline ``<style>`` needs ``'unsafe-inline'`` for styles, never for scripts),
+  images and API calls; no framing (``frame-ancestors 'none'``). The API docs are served from this origin too
+  (``service/routes/docs.py``), so no page needs an exception.
 
 A pure ASGI middleware: it adds bytes to the response start, nothing else (no per-request objects).
 """
@@ -22,7 +22,6 @@ ALWAYS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
@@ -35,14 +34,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith(DOCS_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(ALWAYS)
                 html = any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers)
-                if html and not docs:
+                if html:
                     headers.append((b"content-security-policy", CSP.encode()))
                 message = {**message, "headers": headers}
             await send(message)

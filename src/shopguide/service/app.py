@@ -30,6 +30,7 @@ from shopguide.service.routes import (
     chat,
     dashboard,
     discover,
+    docs,
     events,
     health,
     items,
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
         summary="AI shopping guide: recommendations with reasons, events, catalog.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,  # routes/docs.py serves the docs page without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.state.auth = Authenticator(settings, server_secret(settings))
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None, *, state: ServiceState | None =
     feed_route = next(r for r in recommend.router.routes if getattr(r, "path", None) == ROUTE_PATH)
     app.add_middleware(FeedFastPath, route=feed_route)
     app.add_middleware(metrics.RequestMetrics)
-    for module in (health, recommend, discover, items, events, admin, learning, users, dashboard, chat, web):
+    for module in (health, recommend, discover, items, events, admin, learning, users, dashboard, chat, web, docs):
         app.include_router(module.router)
     # outermost first: shedding happens before anything else is spent on a request
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
