@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -115,3 +116,33 @@ def test_fast_path_answers_are_counted_as_the_routes(svc: Service) -> None:
     before = count()
     get(svc, "fast-metrics")
     assert count() == before + 1
+
+
+#: a sample value of every query parameter of the route (a new parameter fails the walk until it is added here)
+SAMPLES = {
+    "n": "7", "category": "上衣", "exclude": "demo-0003", "lang": "zh", "local_time": "2026-11-11T20:00:00+08:00",
+    "city": "杭州", "region": "浙江", "hemisphere": "south", "weather": "snow", "temperature_c": "-3.5",
+    "placement": "cart", "device": "mobile",
+}  # fmt: skip
+#: parameters that choose the strategy (the learning loop's decision), not the answer of a strategy: the answer
+#: cache's key leaves them out in both paths; the fast path reads them when a decision point is on
+DECISION_ONLY = {"placement", "device"}
+
+
+def test_every_route_parameter_means_the_same_to_the_fast_path(svc: Service, route_lookups) -> None:
+    """One source of truth: for each of the route's query parameters, the cache key the fast path builds from the
+    raw query string is the key the route builds after validating it (or the fast path declines it)."""
+    feed_route = next(r for r in route.router.routes if getattr(r, "path", None) == ROUTE)
+    names = {p.alias for p in feed_route.dependant.query_params}
+    assert names == set(SAMPLES), f"parameters without a sample: {sorted(names - set(SAMPLES))}"
+    for k, (name, value) in enumerate(SAMPLES.items()):
+        query = urlencode({name: value})  # as a client sends it (percent-encoded)
+        assert get(svc, f"walk-{k}", query).status_code == 200, query
+        routes_request: FeedRequest = route_lookups[-1][3]
+        fast = FeedRequest.from_query(query.encode())
+        assert fast is not None, f"the fast path declines {query!r}"
+        assert fast == routes_request, f"{name}: fast path {fast} != route {routes_request}"
+        if name in DECISION_ONLY:
+            assert fast == FeedRequest(), f"{name} must not change the answer's key"
+        else:
+            assert fast != FeedRequest(), f"{name} is ignored by both paths"
