@@ -67,15 +67,14 @@ def funnel(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
             row[f"{t}_events"] = int((part["type"] == t).sum())
         for s, types in stages.items():
             row[f"{s}_users"] = part.loc[part["type"].isin(types), "user"].nunique()
-        prev = None
+        earlier: list[str] = []
         for s in stages:
-            if s in tracked and prev is not None:
-                den = row[f"{prev}_users"]
-                row[f"{s}_rate"] = row[f"{s}_users"] / den if den else math.nan
-            else:
-                row[f"{s}_rate"] = math.nan
-            if s in tracked:
-                prev = s
+            row[f"{s}_rate"] = math.nan
+            if s in tracked:  # the nearest earlier tracked stage with at least half as many users
+                base = next((p for p in reversed(earlier) if row[f"{p}_users"] >= 0.5 * row[f"{s}_users"]), None)
+                if base is not None and row[f"{base}_users"]:
+                    row[f"{s}_rate"] = row[f"{s}_users"] / row[f"{base}_users"]
+                earlier.append(s)
         entry = next((s for s in tracked if s in ("view", "click", "cart_fav")), None)
         den = row[f"{entry}_users"] if entry else 0
         row["conversion"] = row["purchase_users"] / den if den else math.nan

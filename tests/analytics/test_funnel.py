@@ -89,3 +89,21 @@ def test_overview_matches_pandas(request, fixture):
     assert ov["first_day"] == ref.iso(df["day"].min())
     assert ov["last_day"] == ref.iso(df["day"].max())
     assert ov["simulated"] is (fixture == "demo")
+
+
+def test_a_stage_logged_for_a_few_shoppers_does_not_give_absurd_rates(tmp_path):
+    """A storefront that logged one impression before 40 shoppers viewed: the view rate is not 4,000 %."""
+    from shopguide.analytics.source import EventSource
+    from shopguide.data.schema import Event
+    from shopguide.store import open_store
+
+    url = f"sqlite:///{tmp_path}/shop.db"
+    events = [Event(user="u0", item="i0", type="impression", ts=1_780_000_000.0)]
+    events += [Event(user=f"u{k}", item="i0", type="view", ts=1_780_000_100.0 + k) for k in range(40)]
+    events += [Event(user=f"u{k}", item="i0", type="purchase", ts=1_780_000_200.0 + k) for k in range(10)]
+    with open_store(url) as st:
+        st.add_events(events)
+    row = funnel(EventSource.from_store(url, cache_dir=tmp_path / "cache")).iloc[0]
+    assert (row["impression_users"], row["view_users"]) == (1, 40)
+    assert row["view_rate"] != row["view_rate"]  # NaN: no earlier stage was logged for enough shoppers
+    assert row["purchase_rate"] == pytest.approx(0.25) and row["conversion"] == pytest.approx(0.25)

@@ -4,7 +4,9 @@ Counting rule (user level, not ordered): a user reaches a stage in a group when 
 event of that stage's types in the group's events; ``cart_fav`` counts users with a cart *or* a fav event.
 Each stage's rate is its users divided by the users of the previous *tracked* stage (a stage is tracked
 when the selection holds at least one event of it: Taobao data, for example, has no clicks, so its cart /
-fav rate is taken against views). ``conversion`` is purchasing users over the users of the entry stage,
+fav rate is taken against views) that has at least half as many users: a stage logged for only a part of
+the shoppers (a storefront that logged a few impressions) is passed over instead of giving rates of
+thousands of percent (no rate is given when no earlier stage fits). ``conversion`` is purchasing users over the users of the entry stage,
 the first tracked stage among view, click and cart / fav (impressions are not a shopper's own action).
 Event counts per type come along (``view_events``, ``cart_events``, ...).
 """
@@ -83,14 +85,11 @@ def funnel(
             out["cart_fav_users"] = cart_fav.set_index("grp")["users"].reindex(groups).fillna(0).astype("int64")
         else:
             out[f"{stage}_users"] = _column(users, types[0], groups)
-    previous = None
+    earlier: list[str] = []
     for stage in STAGES:
-        if stage in tracked and previous is not None:
-            out[f"{stage}_rate"] = _ratio(out[f"{stage}_users"], out[f"{previous}_users"])
-        else:
-            out[f"{stage}_rate"] = float("nan")
+        out[f"{stage}_rate"] = _stage_rate(out, stage, earlier) if stage in tracked else float("nan")
         if stage in tracked:
-            previous = stage
+            earlier.append(stage)
     entry = entry_stage(tracked)
     out["conversion"] = _ratio(out["purchase_users"], out[f"{entry}_users"]) if entry else float("nan")
     out = out.reset_index(names="key")
@@ -103,6 +102,26 @@ def funnel(
         out = out.drop(columns="_n")
     out = out.drop(columns="key").reset_index(drop=True)
     return out.head(limit) if limit else out
+
+
+def _stage_rate(out: pd.DataFrame, stage: str, earlier: list[str]) -> pd.Series:
+    """Per row: the stage's users over those of the nearest earlier tracked stage that has at least
+    :data:`PARTIAL_SHARE` as many (NaN when none has). A stage logged for only a part of the shoppers (a
+    storefront that logged a few impressions) is passed over instead of giving rates of thousands of percent;
+    a rate a little above 100 % (shoppers who viewed without a logged impression) is kept."""
+    users = out[f"{stage}_users"].astype("float64")
+    rate = pd.Series(float("nan"), index=out.index)
+    decided = pd.Series(False, index=out.index)
+    for previous in reversed(earlier):
+        base = out[f"{previous}_users"].astype("float64")
+        fits = ~decided & (base >= PARTIAL_SHARE * users)
+        rate[fits & (base > 0)] = users / base.where(base > 0)
+        decided |= fits
+    return rate
+
+
+#: an earlier stage with fewer users than this share of a later stage's is taken as only partly logged
+PARTIAL_SHARE = 0.5
 
 
 def _column(table: pd.DataFrame, name: str, groups: pd.Index) -> pd.Series:
