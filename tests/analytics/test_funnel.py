@@ -107,3 +107,16 @@ def test_a_stage_logged_for_a_few_shoppers_does_not_give_absurd_rates(tmp_path):
     assert (row["impression_users"], row["view_users"]) == (1, 40)
     assert row["view_rate"] != row["view_rate"]  # NaN: no earlier stage was logged for enough shoppers
     assert row["purchase_rate"] == pytest.approx(0.25) and row["conversion"] == pytest.approx(0.25)
+
+
+def test_a_day_still_going_on_is_left_out_of_the_daily_charts():
+    from shopguide.analytics.report import _funnel_section
+
+    day = {"view_users": 100, "purchase_users": 10, "conversion": 0.1}
+    funnel_aggs = {"stages": ["view", "purchase"], "overall": [{"view_users": 200, "purchase_users": 21}],
+                   "by_day": [{"group": "2026-12-01", **day}, {"group": "2026-12-02", **day},
+                              {"group": "2026-12-03", "view_users": 5, "purchase_users": 0, "conversion": 0.0}]}  # fmt: skip
+    partial = _funnel_section(funnel_aggs, {"last_day": "2026-12-03", "last_day_share": 0.2})
+    assert "2026-12-03 is left out of the daily charts: its events reach only 20% into the day" in partial
+    whole = _funnel_section(funnel_aggs, {"last_day": "2026-12-03", "last_day_share": 0.99})
+    assert "left out" not in whole and "2026-12-03" in whole

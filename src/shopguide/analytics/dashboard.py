@@ -29,7 +29,7 @@ from shopguide.analytics.source import EventSource
 from shopguide.analytics.strategy import context_events, experiment_results, strategy_performance
 from shopguide.analytics.trends import trend_windows, trending
 
-AGGREGATES_VERSION = 3  # 2: overview.skipped_events; 3: experiments gain lift intervals and SRM
+AGGREGATES_VERSION = 4  # 2: overview.skipped_events; 3: experiments gain lift intervals and SRM; 4: last_day_share
 SECTIONS = ("overview", "funnel", "retention", "rfm", "trends", "coverage", "strategy", "categories")
 
 

@@ -121,7 +121,11 @@ def _funnel_columns(stages: Sequence[str]) -> list[Column]:
     return cols
 
 
-def _funnel_section(f: dict[str, Any]) -> str:
+#: a last day whose events reach less far into it than this is left out of the daily charts (a partial day)
+PARTIAL_DAY = 0.9
+
+
+def _funnel_section(f: dict[str, Any], ov: dict[str, Any] | None = None) -> str:
     stages = f.get("stages") or []
     overall = (f.get("overall") or [{}])[0]
     labels = [STAGE_LABELS[s] for s in stages]
@@ -134,6 +138,10 @@ def _funnel_section(f: dict[str, Any]) -> str:
         "stage; conversion is purchasing users over entry-stage users.</p>",
     ]
     days = f.get("by_day") or []
+    share = (ov or {}).get("last_day_share")
+    partial = None
+    if len(days) > 2 and share is not None and share < PARTIAL_DAY and days[-1]["group"] == (ov or {}).get("last_day"):
+        partial, days = days[-1]["group"], days[:-1]  # a day still going on would end every line in a cliff
     if days:
         x = [d["group"] for d in days]
         entry = next((s for s in stages if s in ("view", "click", "cart_fav")), None)
@@ -149,6 +157,9 @@ def _funnel_section(f: dict[str, Any]) -> str:
                 fmt=lambda v: f"{100 * v:.0f}%",
             )
         )
+        if partial:
+            parts.append(f'<p class="note">{partial} is left out of the daily charts: its events reach only '
+                         f"{100 * share:.0f}% into the day.</p>")  # fmt: skip
     cols = _funnel_columns(stages)
     parts.append("<h3>By category</h3>" + table(f.get("by_category") or [], cols, caption="funnel by category"))
     for key, title in (("by_traffic_source", "By traffic source"), ("by_strategy", "By strategy")):
@@ -350,7 +361,7 @@ def render_sections(aggs: dict[str, Any]) -> str:
             f'<p class="note">{int(skipped):,} stored events were skipped: their time or value is unusable '
             "(NaN, infinite, or a time outside 1970..2100), as an older version may have stored them.</p>"
         )
-    parts.append(_funnel_section(aggs.get("funnel", {})))
+    parts.append(_funnel_section(aggs.get("funnel", {}), aggs.get("overview")))
     parts.append(_retention_section(aggs.get("retention", {})))
     parts.append(_rfm_section(aggs.get("rfm", {})))
     parts.append(_trends_section(aggs.get("trends", {})))
