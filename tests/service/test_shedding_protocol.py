@@ -97,7 +97,11 @@ def test_overload_is_refused_by_the_protocol_and_the_connection_stays_usable(ser
     assert refused.status == 503
     assert refused.getheader("retry-after") == "2"
     assert refused.getheader("content-type") == "application/json"
-    assert json.loads(refused.read()) == {"error": "overloaded", "detail": "too many requests in flight; retry shortly"}
+    assert json.loads(refused.read()) == {
+        "error": "overloaded",
+        "detail": "too many requests in flight; retry shortly",
+        "field": None,
+    }
 
     other.request("POST", "/v1/events", body=b'{"events": []}', headers={"content-type": "application/json"})
     posted = other.getresponse()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -47,8 +48,14 @@ STORE_DETAIL = {
 }
 
 
-def _body(error: str, detail: str, field: str | None = None) -> dict:
+def error_body(error: str, detail: str, field: str | None = None) -> dict:
+    """The one shape of every error answer (``ErrorBody`` in the OpenAPI document)."""
     return {"error": error, "detail": detail, "field": field}
+
+
+def error_json(error: str, detail: str, field: str | None = None) -> bytes:
+    """:func:`error_body` serialised, for the ASGI layers that answer before any route (shedding, body limit)."""
+    return json.dumps(error_body(error, detail, field)).encode()
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -68,17 +75,19 @@ def install_error_handlers(app: FastAPI) -> None:
             field = "Authorization"
         elif isinstance(exc, RateLimitedError):
             headers = {"Retry-After": retry_after_header(exc.retry_after)}
-        return JSONResponse(_body(code, detail, field), status_code=status, headers=headers)
+        return JSONResponse(error_body(code, detail, field), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         if first.get("type") == "json_invalid":
-            return JSONResponse(_body("invalid_input", "the body is not valid JSON", "body"), 422)
+            return JSONResponse(error_body("invalid_input", "the body is not valid JSON", "body"), 422)
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        return JSONResponse(_body("invalid_input", first.get("msg", "invalid request"), ".".join(loc) or None), 422)
+        return JSONResponse(
+            error_body("invalid_input", first.get("msg", "invalid request"), ".".join(loc) or None), 422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(_body(code, str(exc.detail), None), exc.status_code, headers=exc.headers)
+        return JSONResponse(error_body(code, str(exc.detail), None), exc.status_code, headers=exc.headers)

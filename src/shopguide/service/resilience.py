@@ -8,13 +8,13 @@ Health, metrics and admin endpoints are never shed.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shopguide.service.errors import error_json
 from shopguide.service.metrics import REQUESTS
 
 T = TypeVar("T")
@@ -101,7 +101,7 @@ class ShedPolicy:
 
     def body(self, detail: str) -> bytes:
         """The JSON body of a refusal."""
-        return json.dumps({"error": "overloaded", "detail": detail}).encode()
+        return error_json("overloaded", detail)
 
     def completed(self, started: float) -> None:
         """A request admitted at ``started`` (``clock`` time) finished now: update the service time."""
@@ -195,12 +195,6 @@ class BodyLimit:
         await _send_json(
             send,
             413,
-            json.dumps(
-                {
-                    "error": "payload_too_large",
-                    "detail": f"request body exceeds {self.max_bytes} bytes",
-                    "field": "body",
-                }
-            ).encode(),
+            error_json("payload_too_large", f"request body exceeds {self.max_bytes} bytes", "body"),
             [],
         )
