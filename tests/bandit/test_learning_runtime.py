@@ -208,3 +208,15 @@ def test_the_learned_state_survives_a_restart(tmp_path) -> None:
         assert again.active("feed:home")
         after = again._points["feed:home"].policy.probabilities(encode(ctx))
         assert after.tolist() == before.tolist() and after[FEED_ARMS.index("popular")] > 0.5
+
+
+def test_request_ids_survive_the_edges_personal_data_scrubber() -> None:
+    import time
+
+    from shopguide.bandit.runtime import new_request_id
+    from shopguide.data.schema import validate_record
+
+    for _ in range(2000):
+        rid = new_request_id()
+        raw = {"user": "u1", "item": "i1", "type": "click", "ts": time.time(), "context": {"request_id": rid}}
+        assert validate_record(Event, raw, file=None, line=None, now=time.time()).context["request_id"] == rid

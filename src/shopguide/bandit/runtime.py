@@ -42,6 +42,17 @@ log = logging.getLogger(__name__)
 _PROBABILITY_CACHE = 4096
 
 
+#: request ids are letters only: a client sends them back in ``context``, where the edge's PII scrubber masks
+#: digit runs that look like phone, ID or card numbers (a hex id did, now and then)
+_ID_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+_ID_LENGTH = 24  # 23 ** 24 > 2 ** 108
+
+
+def new_request_id() -> str:
+    """A fresh decision id, ``d_`` and 24 random letters (no digits, so never mistaken for personal data)."""
+    return "d_" + "".join(secrets.choice(_ID_LETTERS) for _ in range(_ID_LENGTH))
+
+
 @dataclass(frozen=True)
 class Choice:
     """A decision made for one request (not yet logged): what to serve and how it was chosen."""
@@ -193,7 +204,7 @@ class LearningLoop:
         experiment = self._experiments.get(point)
         if not p.config.enabled and experiment is None:
             return None
-        request_id = "d_" + secrets.token_hex(12)
+        request_id = new_request_id()
         allowed = tuple(allowed) if allowed is not None else None
         variant = None
         unit = user_id or session_id
