@@ -47,6 +47,7 @@ class ServiceState:
     _deleted_lock: threading.Lock = field(default_factory=threading.Lock)
     _train_lock: threading.Lock = field(default_factory=threading.Lock)
     _jobs_lock: threading.Lock = field(default_factory=threading.Lock)
+    _jobs_done: threading.Condition = field(default_factory=threading.Condition)
     _job_locks: dict[str, FileLock] = field(default_factory=dict)
 
     @staticmethod
@@ -143,10 +144,18 @@ class ServiceState:
 
     def finish_job(self, job: str, status: str, **fields: Any) -> None:
         """Record how a job ended and release the home's training lock."""
-        self.jobs[job].update(status=status, **fields)
+        with self._jobs_done:
+            self.jobs[job].update(status=status, **fields)
+            self._jobs_done.notify_all()
         lock = self._job_locks.pop(job, None)
         if lock is not None:
             lock.release()
+
+    def wait_job(self, job: str, timeout: float | None = None) -> dict[str, Any]:
+        """Wait until ``job`` is done or failed (at most ``timeout`` seconds); its record as it is then."""
+        with self._jobs_done:
+            self._jobs_done.wait_for(lambda: self.jobs[job]["status"] in ("done", "failed"), timeout)
+            return dict(self.jobs[job])
 
     def start_training(self, model: str, params: dict[str, Any]) -> str:
         """Train in a background thread; the new version becomes active and workers swap to it. One job at a
