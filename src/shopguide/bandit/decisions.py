@@ -71,13 +71,6 @@ class PointConfig:
         return replace(self, enabled=enabled)
 
 
-def default_points(feed_placements: Iterable[str] = ("home",)) -> list[PointConfig]:
-    """The decision points the service offers, all off until an operator switches them on."""
-    points = [PointConfig(f"feed:{p}", FEED_ARMS) for p in feed_placements]
-    points.append(PointConfig("guide:vague", GUIDE_ARMS))
-    return points
-
-
 @dataclass(frozen=True)
 class DecisionRecord:
     """One served decision, as logged (and, once closed, with its reward and outcome)."""

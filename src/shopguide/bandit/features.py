@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-FEATURES_VERSION = 2
 N_CATEGORY_BUCKETS = 8
 N_FEATURES = 12 + N_CATEGORY_BUCKETS
 DEVICES = ("mobile", "desktop", "app")

@@ -23,7 +23,6 @@ from shopguide.bandit.experiments import Experiment, srm_check, variant_summary
 from shopguide.bandit.features import DecisionContext
 from shopguide.bandit.learner import context_vector, policy_of
 from shopguide.bandit.stats import wilson_interval
-from shopguide.errors import ConflictError
 
 TYPICAL_CONTEXT = DecisionContext(hour=15, device=None, returning=True, session_actions=3)
 
@@ -107,15 +106,3 @@ def experiment_report(store: Any, experiment: Experiment) -> dict[str, Any]:
     for key in ("statistic", "p_value"):
         srm_json[key] = _finite(srm_json[key]) if srm_json[key] is not None else None
     return {"experiment": experiment.to_dict(), "variants": variants, "srm": srm_json}
-
-
-def check_alone(store: Any, experiment: Experiment) -> None:
-    """A :class:`ConflictError` when ``experiment`` would run on a decision point where another one runs."""
-    if not experiment.enabled:
-        return
-    for spec in store.experiment_specs():
-        other = Experiment.from_dict(spec)
-        if other.name != experiment.name and other.enabled and other.point == experiment.point:
-            raise ConflictError(
-                f"experiment {other.name!r} already runs on {experiment.point}; stop it first (one experiment per point)"
-            )

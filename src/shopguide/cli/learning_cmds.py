@@ -16,11 +16,12 @@ import typer
 from rich.table import Table
 
 from shopguide.bandit.decisions import POLICY_KINDS
+from shopguide.bandit.experiment_store import save_experiment, set_running
 from shopguide.bandit.experiments import Experiment, Variant
 from shopguide.bandit.own_logs import ESTIMATORS, Candidate, evaluate_candidate, promote
-from shopguide.bandit.report import check_alone, experiment_report, points_status
+from shopguide.bandit.report import experiment_report, points_status
 from shopguide.cli.common import HomeOpt, StoreOpt, console, handle_errors, parse_params, settings_from
-from shopguide.errors import ConfigError, NotFoundError
+from shopguide.errors import ConfigError
 from shopguide.service.learning import build_learning
 from shopguide.store import open_store
 
@@ -93,9 +94,7 @@ def learn(home: HomeOpt = None, store: StoreOpt = None) -> None:
 
 
 def _candidate(kind: str, params: list[str] | None) -> Candidate:
-    if kind not in POLICY_KINDS:
-        raise ConfigError(f"unknown policy kind {kind!r}; choose one of: {', '.join(POLICY_KINDS)}")
-    return Candidate(kind, parse_params(params))
+    return Candidate(kind, parse_params(params))  # checked with the point's arms (PointConfig)
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -186,13 +185,6 @@ def _show_experiment(report: dict[str, Any]) -> None:
     console.print(f"sample ratio: {srm['verdict']} (chi-square p = {p}, threshold {srm['threshold']})")
 
 
-def _stored(st: Any, name: str) -> Experiment:
-    for spec in st.experiment_specs():
-        if spec.get("name") == name:
-            return Experiment.from_dict(spec)
-    raise NotFoundError(f"no experiment {name!r}")
-
-
 @experiments_app.command("list")
 def list_experiments(home: HomeOpt = None, store: StoreOpt = None) -> None:
     """Every experiment with its result so far and the sample-ratio-mismatch check."""
@@ -237,23 +229,14 @@ def set_experiment(
         settings = settings_from(home, store)
         with open_store(settings.resolved_store_url) as st:
             build_learning(settings, st)
-            row = st.policy(point)
-            if row is None:
-                raise NotFoundError(f"no decision point {point!r}")
-            unknown = [v.arm for v in variants if v.arm is not None and v.arm not in row.config["arms"]]
-            if unknown:
-                raise ConfigError(f"{point} has no arms {unknown}; its arms: {row.config['arms']}")
-            check_alone(st, experiment)
-            st.put_experiment(name, point, experiment.to_dict())
+            save_experiment(st, experiment)
             _show_experiment(experiment_report(st, experiment))
 
 
 def _set_enabled(name: str, enabled: bool, home: Path | None, store: str | None) -> None:
     settings = settings_from(home, store)
     with open_store(settings.resolved_store_url) as st:
-        experiment = Experiment.from_dict({**_stored(st, name).to_dict(), "enabled": enabled})
-        check_alone(st, experiment)
-        st.put_experiment(name, experiment.point, experiment.to_dict())
+        set_running(st, name, enabled)
     console.print(f"{name} {'started' if enabled else 'stopped'}; running workers follow within seconds")
 
 

@@ -39,7 +39,7 @@ from shopguide.errors import AccessError
 from shopguide.service import metrics
 from shopguide.service.answer_cache import CachedAnswer
 from shopguide.service.feed import FeedRequest, count_sources, look_up
-from shopguide.service.learning import feed_arms, shopper_context, with_decision
+from shopguide.service.learning import decide_feed, with_decision
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,5 @@ class FeedFastPath:
         placement, device = params.get("placement", "home"), params.get("device")
         if not _PLACEMENT.fullmatch(placement) or (device is not None and len(device) > 32):
             raise ValueError("a parameter the route validates")
-        point = f"feed:{placement}"
-        if not learning.active(point):
-            return None
-        ctx = shopper_context(state.store, served, user, local_time=params.get("local_time"), device=device)
-        return learning.decide(point, ctx, user_id=user, allowed=feed_arms(served))
+        return decide_feed(learning, state.store, served, user, placement, local_time=params.get("local_time"),
+                           device=device)  # fmt: skip

@@ -108,6 +108,29 @@ def feed_arms(served: Served) -> tuple[str, ...]:
     return tuple(a for a in FEED_ARMS if a != "context_mix" or served.context is not None)
 
 
+def decide_feed(
+    learning: LearningLoop | None,
+    store: Any,
+    served: Served | None,
+    user: str,
+    placement: str,
+    *,
+    local_time: str | None = None,
+    device: str | None = None,
+) -> Choice | None:
+    """The strategy the point ``feed:<placement>`` chooses for this shopper (None: off, or it failed). The route
+    and the cache fast path both decide through here."""
+    point = f"feed:{placement}"
+    if learning is None or served is None or not learning.active(point):
+        return None
+    try:
+        ctx = shopper_context(store, served, user, local_time=local_time, device=device)
+        return learning.decide(point, ctx, user_id=user, allowed=feed_arms(served))
+    except Exception:  # the learning loop is an optimisation: never a reason to fail a feed
+        log.exception("the feed decision failed; serving the model", extra={"user": user})
+        return None
+
+
 def with_decision(body: bytes, choice: Choice) -> bytes:
     """A serialised feed answer with the decision added (the cached body has none: it is per request)."""
     return body[:-1] + b',"decision":' + json.dumps(choice.to_json(), separators=(",", ":")).encode() + b"}"

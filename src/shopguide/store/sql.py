@@ -42,31 +42,28 @@ ITEMS, USERS, EVENTS, SESSIONS, TICKETS = (_TABLES[n] for n in ("items", "users"
 _INSERTS: dict[str, Callable[[sa.Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _TYPE_CODE: dict[str, int] = {t.value: i for i, t in enumerate(EVENT_TYPES)}
 _EVENT_ORDER = (EVENTS.c.ts, EVENTS.c.seq)
-#: Built once: the request path runs it on every recommendation (SQLAlchemy then reuses its compiled form).
-_RECENT_ACTIONS = (
-    sa.select(EVENTS.c.item_id, EVENTS.c.type)
-    .where(EVENTS.c.user_id == sa.bindparam("user"), EVENTS.c.type != EventType.IMPRESSION.value)
-    .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
-    .limit(sa.bindparam("limit"))
-)
 
-#: the same query for SqliteReader (plain sqlite3, ``?`` placeholders: user, the impression type, limit)
-_RECENT_ACTIONS_SQLITE = (
-    f"SELECT {EVENTS.c.item_id.name}, {EVENTS.c.type.name} FROM {EVENTS.name} "
-    f"WHERE {EVENTS.c.user_id.name} = ? AND {EVENTS.c.type.name} != ? "
-    f"ORDER BY {EVENTS.c.ts.name} DESC, {EVENTS.c.seq.name} DESC LIMIT ?"
-)
-_RECENT_ACTION_TIMES = (
-    sa.select(EVENTS.c.item_id, EVENTS.c.type, EVENTS.c.ts)
-    .where(EVENTS.c.user_id == sa.bindparam("user"), EVENTS.c.type != EventType.IMPRESSION.value)
-    .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
-    .limit(sa.bindparam("limit"))
-)
-_RECENT_ACTION_TIMES_SQLITE = (
-    f"SELECT {EVENTS.c.item_id.name}, {EVENTS.c.type.name}, {EVENTS.c.ts.name} FROM {EVENTS.name} "
-    f"WHERE {EVENTS.c.user_id.name} = ? AND {EVENTS.c.type.name} != ? "
-    f"ORDER BY {EVENTS.c.ts.name} DESC, {EVENTS.c.seq.name} DESC LIMIT ?"
-)
+
+def _recent_actions(*columns: sa.Column) -> tuple[sa.Select, str]:
+    """The shopper's latest actions (impressions left out), newest first: as SQLAlchemy (``user``, ``limit``
+    bind parameters) and as plain SQL for SqliteReader (``?`` placeholders: user, the impression type, limit)."""
+    query = (
+        sa.select(*columns)
+        .where(EVENTS.c.user_id == sa.bindparam("user"), EVENTS.c.type != EventType.IMPRESSION.value)
+        .order_by(EVENTS.c.ts.desc(), EVENTS.c.seq.desc())
+        .limit(sa.bindparam("limit"))
+    )
+    plain = (
+        f"SELECT {', '.join(c.name for c in columns)} FROM {EVENTS.name} "
+        f"WHERE {EVENTS.c.user_id.name} = ? AND {EVENTS.c.type.name} != ? "
+        f"ORDER BY {EVENTS.c.ts.name} DESC, {EVENTS.c.seq.name} DESC LIMIT ?"
+    )
+    return query, plain
+
+
+#: Built once: the request path runs them on every recommendation (SQLAlchemy then reuses the compiled form).
+_RECENT_ACTIONS, _RECENT_ACTIONS_SQLITE = _recent_actions(EVENTS.c.item_id, EVENTS.c.type)
+_RECENT_ACTION_TIMES, _RECENT_ACTION_TIMES_SQLITE = _recent_actions(EVENTS.c.item_id, EVENTS.c.type, EVENTS.c.ts)
 _LATEST_ACTION = sa.func.max(EVENTS.c.ts)
 _ACTIVE_USERS = (
     sa.select(EVENTS.c.user_id)

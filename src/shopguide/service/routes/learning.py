@@ -13,11 +13,12 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from shopguide.bandit.decisions import POLICY_KINDS
+from shopguide.bandit.experiment_store import save_experiment, set_running, stored_experiment
 from shopguide.bandit.experiments import Experiment
 from shopguide.bandit.own_logs import ESTIMATORS, Candidate, evaluate_candidate, promote
-from shopguide.bandit.report import check_alone, experiment_report, points_status
+from shopguide.bandit.report import experiment_report, points_status
 from shopguide.bandit.runtime import LearningLoop
-from shopguide.errors import ConfigError, NotFoundError
+from shopguide.errors import NotFoundError
 from shopguide.security.auth import require
 from shopguide.service.deps import StateDep
 
@@ -44,9 +45,7 @@ class CandidateIn(BaseModel):
     force: bool = Field(default=False, description="Promote even when the guardrail refuses (audited).")
 
     def candidate(self) -> Candidate:
-        if self.kind not in POLICY_KINDS:
-            raise ConfigError(f"unknown policy kind {self.kind!r}; choose one of: {', '.join(POLICY_KINDS)}")
-        return Candidate(self.kind, dict(self.params))
+        return Candidate(self.kind, dict(self.params))  # checked with the point's arms (PointConfig)
 
 
 def _loop(request: Request) -> LearningLoop:
@@ -107,7 +106,7 @@ def list_experiments(state: StateDep) -> list[dict[str, Any]]:
 
 @router.get("/experiments/{name}")
 def get_experiment(name: NamePath, state: StateDep) -> dict[str, Any]:
-    return experiment_report(state.store, _stored(state, name))
+    return experiment_report(state.store, stored_experiment(state.store, name))
 
 
 @router.put("/experiments/{name}")
@@ -118,16 +117,7 @@ def put_experiment(name: NamePath, body: dict[str, Any], request: Request, state
     spec = {**body, "name": name}
     spec.setdefault("started_at", time.time())
     experiment = Experiment.from_dict(spec)
-    if state.store.policy(experiment.point) is None:
-        raise NotFoundError(
-            f"no decision point {experiment.point!r}; known: {[p.name for p in state.store.policies()]}"
-        )
-    arms = set(state.store.policy(experiment.point).config["arms"])
-    unknown = [v.arm for v in experiment.variants if v.arm is not None and v.arm not in arms]
-    if unknown:
-        raise ConfigError(f"variants name arms {unknown} that {experiment.point} does not have: {sorted(arms)}")
-    check_alone(state.store, experiment)
-    state.store.put_experiment(experiment.name, experiment.point, experiment.to_dict())
+    save_experiment(state.store, experiment)
     _loop(request).refresh(force=True)
     return experiment_report(state.store, experiment)
 
@@ -135,10 +125,7 @@ def put_experiment(name: NamePath, body: dict[str, Any], request: Request, state
 @router.put("/experiments/{name}/switch")
 def switch_experiment(name: NamePath, body: Switch, request: Request, state: StateDep) -> dict[str, Any]:
     """Start or stop an experiment (its logged decisions stay)."""
-    spec = {**_stored(state, name).to_dict(), "enabled": body.enabled}
-    experiment = Experiment.from_dict(spec)
-    check_alone(state.store, experiment)
-    state.store.put_experiment(experiment.name, experiment.point, experiment.to_dict())
+    experiment = set_running(state.store, name, body.enabled)
     _loop(request).refresh(force=True)
     return experiment_report(state.store, experiment)
 
@@ -147,10 +134,3 @@ def switch_experiment(name: NamePath, body: Switch, request: Request, state: Sta
 def delete_experiment(name: NamePath, request: Request, state: StateDep) -> None:
     state.store.delete_experiment(name)
     _loop(request).refresh(force=True)
-
-
-def _stored(state: Any, name: str) -> Experiment:
-    for spec in state.store.experiment_specs():
-        if spec.get("name") == name:
-            return Experiment.from_dict(spec)
-    raise NotFoundError(f"no experiment {name!r}")

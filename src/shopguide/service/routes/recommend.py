@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from shopguide.bandit.runtime import Choice
 from shopguide.data.schema import ID_PATTERN
 from shopguide.errors import NotFoundError
 from shopguide.recommend.base import Recommendation
@@ -28,8 +28,7 @@ from shopguide.service.feed import (
     static_answer,
 )
 from shopguide.service.feed_fast_path import CHOICE_KEY
-from shopguide.service.learning import feed_arms, shopper_context, with_decision
-from shopguide.service.models import Served
+from shopguide.service.learning import decide_feed, with_decision
 from shopguide.service.resilience import DeadlineExceeded, run_with_deadline
 from shopguide.service.schemas import RecommendationResponse
 from shopguide.service.state import ServiceState
@@ -86,9 +85,11 @@ async def recommendations(
     handed = getattr(http.state, CHOICE_KEY, None)  # the cache fast path decided already (and missed)
     choice = handed if handed is not None and handed.point == f"feed:{placement}" else None
     if choice is None:
-        args = (http.app.state, state, served, user_id, f"feed:{placement}", local_time, device)
+        learning = getattr(http.app.state, "learning", None)
+        decide = partial(decide_feed, learning, state.store, served, user_id, placement, local_time=local_time,
+                         device=device)  # fmt: skip
         # the context read is a network round trip on PostgreSQL: off the event loop there
-        choice = decide(*args) if state.store.local else await asyncio.to_thread(decide, *args)
+        choice = decide() if state.store.local else await asyncio.to_thread(decide)
     if choice is not None:
         request = replace(request, strategy=choice.arm)
 
@@ -128,27 +129,6 @@ async def recommendations(
         return Response(answer.body, media_type="application/json")
     http.app.state.learning.log(choice, answer.items, user_id=user_id)
     return Response(with_decision(answer.body, choice), media_type="application/json")
-
-
-def decide(
-    app_state: Any,
-    state: ServiceState,
-    served: Served | None,
-    user_id: str,
-    point: str,
-    local_time: str | None,
-    device: str | None,
-) -> Choice | None:
-    """The feed strategy a decision point chooses for this request (None: it is off, or it failed)."""
-    learning = getattr(app_state, "learning", None)
-    if learning is None or served is None or not learning.active(point):
-        return None
-    try:
-        dctx = shopper_context(state.store, served, user_id, local_time=local_time, device=device)
-        return learning.decide(point, dctx, user_id=user_id, allowed=feed_arms(served))
-    except Exception:  # the learning loop is an optimisation: never a reason to fail a feed
-        log.exception("the feed decision failed; serving the model", extra={"user": user_id})
-        return None
 
 
 def blocked(state: ServiceState, request: FeedRequest) -> set[str]:
