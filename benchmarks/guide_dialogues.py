@@ -4,12 +4,12 @@
 
 Data: ``benchmarks/heldout/dialogues_{zh,en}.yaml`` (``--set dev``: 80 conversations, 343 turns),
 ``final/`` (``--set final``: 74 conversations, 327 turns), ``final2/`` (60 conversations, 254 turns) or
-``final3/`` (50 conversations, 203 turns), ``final4/`` (64, 288), ``final5/`` (64, 285) or ``final6/`` (60, 263), each
+``final3/`` (50 conversations, 203 turns), ``final4/`` (64, 288), ``final5/`` (64, 285), ``final6/`` (60, 263) or ``final7/`` (64, 284), each
 written by writers who never saw the code, the training data or
 each other's files, from a brief of the situations to cover, the demo catalog's summary and the shop's
 policies (``heldout/README.md``). The dev set's failures were read during development; the final set's after
-its first score; final2 to final5 were each scored unread, then read; final6 was written in the fourth session and
-is scored unread at its end. ``--without-source v5-register`` trains the intent model without one writer's lines
+its first score; final2 to final6 were each scored unread, then read (final6 at the start of the fifth session);
+final7 was written at the start of the fifth session and is scored unread. ``--without-source v5-register`` trains the intent model without one writer's lines
 (what those lines add, on the same conversations).
 
 Protocol: a fresh home with the demo catalog and the start-up model; every conversation in its own session

@@ -26,14 +26,15 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shopguide.guide import answers as A
 from shopguide.guide.faq import FAQ
+from shopguide.guide.items import SET_BUDGET
 from shopguide.guide.kg import KnowledgeGraph, as_list
 from shopguide.guide.llm import LLMPhraser
-from shopguide.guide.message_cues import BETWEEN_SIZES
+from shopguide.guide.message_cues import BETWEEN_SIZES, IS_IT
 from shopguide.guide.nlu.cues import ADD_ITEM
 from shopguide.guide.references import PICK_SLOTS, pick_named
 from shopguide.guide.retrieval import Retriever
 from shopguide.guide.service_cues import LATE_HOUR, MEASURES
-from shopguide.guide.session import Session, remember
+from shopguide.guide.session import Session, note_topic, remember
 from shopguide.guide.types import SERVICE_INTENTS, SHOPPING_INTENTS, Card, Intent, Understanding
 from shopguide.privacy import scrub
 from shopguide.store.base import Store, Ticket
@@ -196,6 +197,8 @@ class DialogueManager:
         s.lang = lang
         remember(s, "shopper", message)
         intent, out = self._act(s, u, lang)
+        if intent in SERVICE_INTENTS and not out.cards:
+            note_topic(s, u)  # "do u do VAT invoices for 10 mugs" then "ok show me white ones": white mugs
         also = self._second_request(s, u, intent, out, lang)
         if also is not None:  # a product asked for next to a service question: its cards come with the answer
             out.cards, out.reasons, out.new_list, out.discussed = also.cards, also.reasons, True, None
@@ -211,12 +214,7 @@ class DialogueManager:
             and (s.last_action in ("results", "no_results") or any(u.negated.values()) or u.slots.get("sort"))
         ):
             reported = Intent.REFINE  # narrowing the gift ideas shown ("under 100 tho", "she already has candles")
-        if (
-            reported == Intent.REFINE
-            and s.last_intent in SERVICE_INTENTS
-            and u.slots.get("product_type")
-            and u.intent != Intent.REFINE
-        ):
+        if reported == Intent.REFINE and s.last_intent in SERVICE_INTENTS and u.slots.get("product_type"):
             reported = Intent.FIND_PRODUCT  # "ok now the bedding, light blue" after an order problem: a new request
         if reported != u.intent:  # what the message means in this conversation ("订单号 123" after a complaint)
             u = u.model_copy(update={"intent": reported})
@@ -429,6 +427,40 @@ class DialogueManager:
             return Intent.ASK_ATTRIBUTE  # "能测血压不" about the watches shown: what the product can do
         if BETWEEN_SIZES.search(text) and intent not in SERVICE_INTENTS:
             return Intent.ASK_ATTRIBUTE  # "im between an M and an L, which should i go for": the size guide
+        named = set(as_list(u.slots.get("product_type")))
+        if (
+            s.shown
+            and IS_IT.search(text)
+            and intent in (*SEARCH_LIKE, Intent.ACCEPT)
+            and named <= self.kg.types_of(s.shown)
+        ):
+            return Intent.ASK_ATTRIBUTE  # "第一个是真皮的不" / "这几个都是几岁玩的": about the cards shown
+        if intent == Intent.ACCEPT and not u.slots.get("reference"):
+            earlier = self.kg.types_of([*s.shown, *s.earlier_shown])
+            if u.slots.get("unknown_product") or (named and not named <= earlier):
+                return Intent.FIND_PRODUCT  # "那就杯子吧" / "睡袋也要 来两个": a product not shown is a new request
+        if (
+            intent == Intent.COMPARE
+            and named
+            and not u.slots.get("reference")
+            and not named & self.kg.types_of(s.shown)
+        ):
+            return Intent.FIND_PRODUCT  # "瑜伽垫哪个好 别超100" before any mat was shown: the good ones, shown
+        priced_set = len(named) >= 2 and u.slots.get("price_max") is not None and not u.slots.get("reference")
+        if intent in (*SEARCH_LIKE, Intent.GIFT) and priced_set and SET_BUDGET.search(text):
+            return Intent.OUTFIT  # "tea and honey for her, around 300 for both": one of each within the total
+        if TRANSFER.search(text) and intent == Intent.AFTER_SALES:
+            return Intent.HUMAN  # "充电宝坏了 找客服没人理 给我转人工!!!": a person asked for beats the problem
+        no_order = not u.slots.get("order_id")
+        if cues.COURIER_WHICH.search(text) and no_order and intent != Intent.HUMAN:
+            return Intent.SHIPPING  # "你们发的中通还是韵达啊 我查不到": which courier, not where a parcel is
+        if cues.ARRIVE_BY.search(text) and no_order and intent not in SERVICE_INTENTS and not cues.REPORT.search(text):
+            return Intent.SHIPPING  # "今天下单 520前能到不": delivery time, not a property of the item shown
+        if cues.ORDER_ITEM_CHANGE.search(text) and intent not in (Intent.HUMAN, Intent.AFTER_SALES) and not s.case:
+            return Intent.ORDER_CHANGE  # "单里那件T恤能从M换成L不": the order changes, not a size question
+        closing = cues.GOODBYE_END.search(text) and len(text) <= 24 and not self._names_more(u)
+        if closing and intent not in (Intent.HUMAN, Intent.THANKS, Intent.AFTER_SALES, Intent.GREETING):
+            return Intent.GREETING  # "好吧 那等等看 886": closing the conversation
         first = ALSO.split(text, maxsplit=1)[0]
         reported = service.PROBLEM.search(first) and cues.REPORT.search(first)
         rejecting = any(u.negated.values()) and bool(s.slots.get("product_type") or s.slots.get("category"))

@@ -34,6 +34,8 @@ ATTRIBUTE_ALIASES = {"colour": "color", "sizes": "size", "review": "reviews", "r
 #: "一共 / in total": the budget covers the item the outfit is built around too.
 #: A total budget for a set: the NLU's cue plus words that only mean "in total" next to a set (全部, overall).
 TOTAL = re.compile(cues.TOTAL.pattern + r"|全部|\boverall\b")
+#: Several named products on one budget ("a mug n a pillow, both together under 150", "茶叶和蜂蜜 一共300"): a set.
+SET_BUDGET = re.compile(TOTAL.pattern + r"|\bboth\b|\btogether\b|\bfor (?:the )?(?:two|2|three|3)\b|\bset\b|一起|两样")
 _SIMILAR = re.compile(r"类似|相似|差不多|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
 
 
@@ -146,6 +148,10 @@ def attribute(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> O
         r, new_list = Resolved(tuple(found.ids)), True  # "牛肉干含糖吗" with no jerky shown: ours, one by one
     else:
         r = targets_of(dm, s, u)
+    if (r.problem or not r.ids) and not s.shown and not u.slots.get("reference") and s.slots.get("product_type"):
+        from shopguide.guide.shopping import find
+
+        return find(dm, s, u, lang, Intent.FIND_PRODUCT)  # "黑色那款多少钱" before any card was shown: show them
     if r.problem or not r.ids:
         return _problem(dm, s, r, lang)
     ids = list(r.ids)
@@ -342,7 +348,12 @@ def outfit(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outc
     kg = dm.kg
     groups = requested_groups(dm, u)
     budget = u.slots.get("price_max")
-    anchor = anchor_of(dm, s, u) if (s.shown or s.focus or u.slots.get("reference") or len(groups) <= 1) else None
+    named_set = len(groups) >= 2 and not u.slots.get("reference") and SET_BUDGET.search(u.normalized or u.text.lower())
+    anchor = (
+        anchor_of(dm, s, u)
+        if not named_set and (s.shown or s.focus or u.slots.get("reference") or len(groups) <= 1)
+        else None
+    )  # "need a mug n a pillow too, both under 150" names the whole set: no card shown anchors it
     own = kg.item(anchor).category if anchor else []
     targets = [g for g in ([t for t in group if t not in own] for group in groups) if g]
     whole = anchor is None and not targets and (u.slots.get("occasion") or u.slots.get("gender") or budget)

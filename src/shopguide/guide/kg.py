@@ -12,6 +12,7 @@ Every answer is a fact read from the catalog or an edge: the graph never makes a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,23 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple | set) else [value]
 
 
+_SIZE_RANGE = re.compile(r"^(\d+(?:\.\d+)?)\s*[-~～–]\s*(\d+(?:\.\d+)?)$")
+
+
+def size_fits(wanted: str, sizes: str) -> bool:
+    """Whether a size asked for is one of an item's sizes: listed ("L" in "S/M/L") or, for a number, inside a
+    listed range ("38" in "35-44", "27" in "26-30")."""
+    wanted = wanted.strip().lower()
+    for part in (p.strip().lower() for p in sizes.split("/")):
+        if part == wanted:
+            return True
+        bounds = _SIZE_RANGE.match(part)
+        numeric = re.fullmatch(r"\d+(?:\.\d+)?", wanted)
+        if bounds and numeric and float(bounds.group(1)) <= float(wanted) <= float(bounds.group(2)):
+            return True
+    return False
+
+
 def _matches(values: np.ndarray, wanted: str, name: str) -> np.ndarray:
     """Items whose ``name`` value fits ``wanted``: equal, one containing the other (棉 / 纯棉), a size in a
     size range (L in S/M/L), or for gender an unisex or unspecified item."""
@@ -65,7 +83,7 @@ def _matches(values: np.ndarray, wanted: str, name: str) -> np.ndarray:
         if name == "gender":
             out[i] = v == wanted or not v or v in _UNISEX
         elif name == "size":
-            out[i] = wanted in {s.strip().lower() for s in v.split("/")}
+            out[i] = size_fits(wanted, v)
         else:
             parent = PARENT_VALUES.get(v, "").lower()
             out[i] = bool(v) and (v == wanted or wanted in v or (len(v) >= 2 and v in wanted) or parent == wanted)

@@ -33,6 +33,11 @@ BETWEEN_SIZES = re.compile(
     rf"两个码(?:之间|中间)|(?:卡|夹)在.{{0,8}}(?:码|号)|介于.{{0,8}}(?:码|号)|"
     rf"(?<![a-z\d]){_SIZE}(?:码|号)?(?:和|还是|跟|或者?)(?<![a-z\d]){_SIZE}(?:码|号)?.{{0,6}}(?:选哪|穿哪|拍哪|哪个|要哪)"
 )
+#: "是X的不" / "是不是X的": a yes / no question about what a shown item is (material, make), not a wish for X.
+IS_IT = re.compile(
+    r"是(?:不是)?[\u4e00-\u9fffa-z]{1,8}?的(?:不|吗|么|嘛|没)(?=$|[\s，,。？?!！~])|是不是[\u4e00-\u9fffa-z]{1,8}的|"
+    r"几岁|多大的?(?:孩子|宝宝|小孩|娃)|适合多大"
+)
 #: An open question ("how many kg", "哪个最轻", "多重"): its words are not a property to quote back.
 OPEN_QUESTION = re.compile(r"哪|什么|啥|多少|多重|多大|多长|多久|几|怎么|\b(?:what|which|how|who|where|when|why)\b")
 #: Asking for the whole description rather than one property ("介绍一下", "tell me about it", "怎么样").

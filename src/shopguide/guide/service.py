@@ -17,6 +17,7 @@ from shopguide.guide.faq import FaqHit
 from shopguide.guide.service_cues import (
     BOT_QUESTION,
     CASE_WAIT,
+    GOODBYE_END,
     LATE_HOUR,
     MAINLAND,
     PLACE,
@@ -120,7 +121,7 @@ def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> 
     text = u.normalized or u.text.lower()
     if BOT_QUESTION.search(text):
         return Outcome("chitchat", A.say("bot", lang), new_list=False)
-    if u.intent == Intent.GREETING and _GOODBYE.search(text):
+    if u.intent == Intent.GREETING and (_GOODBYE.search(text) or GOODBYE_END.search(text)):
         return Outcome("greeting", A.say("goodbye", lang), new_list=False)
     closing = ACK.match(text.strip()) or LATER.search(text)  # "好的" / "ok 我先看看" / "let me think about it"
     if u.intent == Intent.CHITCHAT and (closing or s.handed_off):  # also "好的 我等着" after a hand-off

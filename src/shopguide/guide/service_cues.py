@@ -47,7 +47,10 @@ PINNED_FAQ: tuple[PinnedFaq, ...] = (
             r"\b(?:jd|taobao|tmall|amazon|pinduoduo|another shop|other shops?|another store|other stores?)\b.{0,40}"
             r"\b(?:less|cheaper|lower)\b|\bmatch (?:it|that|the price|their price|that price)\b|"
             r"\bprice protection\b|\b(?:get|refund|pay|give)(?: me)? (?:back )?the difference\b|\bthe difference back\b|"
-            r"刚买就降价|买完就降价|降价了.{0,10}(?:退|补|返)|买贵了"
+            r"刚买就降价|买完就降价|降价了.{0,10}(?:退|补|返)|买贵了|退(?:我|给我)?(?:点)?差价|"
+            r"(?:买|拍|下单|入手)(?:的|了).{0,20}(?:降价|降了|便宜了)|(?:降价|降了|便宜了)\s*\d*\s*(?:块|元)?.{0,6}"
+            r"(?:咋整|咋办|怎么办|能退|能补|能返|可以退|可以补)|\b(?:bought|ordered|paid)\b.{0,40}\b(?:price )?"
+            r"(?:dropped|went down|is (?:now )?cheaper|on sale)\b"
         ),
     ),
     PinnedFaq(
@@ -57,7 +60,8 @@ PINNED_FAQ: tuple[PinnedFaq, ...] = (
             r"(?:不合适|不合脚|不合身|大了|小了|偏大|偏小|不喜欢|穿不了)(?:的话)?.{0,8}(?:能|可以|可不可以|能不能|给)?换(?![个成别颜])|"
             r"换(?:大|小)一?(?:码|号)|换(?:个|一个)?(?:尺码|码数)|"
             r"\b(?:exchange|swap) (?:it|them|this|these)? ?for (?:a |the )?(?:bigger|smaller|larger|different|another) ?(?:size|one)?\b|"
-            r"\b(?:doesn'?t|don'?t|does not|do not) fit\b.{0,30}\b(?:exchange|swap|change)\b"
+            r"\b(?:doesn'?t|don'?t|does not|do not) fit\b.{0,30}\b(?:exchange|swap|change)\b|"
+            r"\bif (?:it |they )?(?:not|doesn'?t|don'?t|does not|do not) fits?\b.{0,20}\b(?:change|exchange|swap)\b"
         ),
     ),
     PinnedFaq(
@@ -106,10 +110,30 @@ CASE_WAIT = re.compile(
 )
 #: A late hour in a question about whether anyone is there ("its 11pm is anyone even there", "这么晚还有人吗").
 LATE_HOUR = re.compile(
-    r"(?:\b\d{1,2}\s*(?:pm|am)\b|\blate\b|\bmidnight\b|\bnight\b|深夜|半夜|这么晚|大晚上|凌晨|晚上\d{1,2}点).{0,40}"
+    r"(?:\b\d{1,2}\s*(?:pm|am)\b|\blate\b|\bmidnight\b|\bnight\b|深夜|半夜|这么晚|大晚上|凌晨|晚上\d{1,2}点|"
+    r"\d{1,2}点(?:半|多|钟)?了).{0,40}"
     r"(?:\bany(?:one|body)\b|\bsomeone\b|\bhumans?\b|有人|人在|客服)|"
     r"(?:\bany(?:one|body)\b|有人|人在|客服).{0,40}(?:\b\d{1,2}\s*(?:pm|am)\b|\blate\b|\bmidnight\b|这么晚|半夜|凌晨)"
 )
+#: Which courier the shop ships with ("你们发的中通还是韵达", "发什么快递", "which courier do u use"): a shipping
+#: question even when the shopper adds that tracking failed ("我查不到").
+COURIER_WHICH = re.compile(
+    r"(?:发|用|走)的?(?:是)?(?:什么|啥|哪家|哪个)(?:快递|物流)|(?:中通|韵达|顺丰|圆通|申通|极兔|邮政|ems|京东快递)\s*还是|"
+    r"还是\s*(?:中通|韵达|顺丰|圆通|申通|极兔|邮政|ems)|\b(?:which|what) (?:courier|carrier|delivery company|shipping company)\b"
+)
+#: Whether a parcel ordered now arrives by a date ("周五前能到不", "520前能到吗", "will it arrive by friday").
+ARRIVE_BY = re.compile(
+    r"(?:前|之前|以前)能(?:到|送到|收到)|能(?:送)?到(?:不|吗|么|没)|几天(?:能)?(?:到|送到)|多久(?:能)?(?:到|送到)|"
+    r"\b(?:arrive|get (?:here|there)|be (?:here|there)|delivered)\b.{0,20}\b(?:by|before)\b|\bin time for\b"
+)
+#: Changing an item of an order already placed ("单里那件T恤能从M换成L不", "change the size on my order").
+ORDER_ITEM_CHANGE = re.compile(
+    r"(?:单里|订单里|订单上|单子里|单上|那单|这单).{0,16}(?:换成|改成|改为|换为|改一下|换一下)|"
+    r"\b(?:in|on) (?:my|the|that) order\b.{0,30}\b(?:change|swap|switch)\b|"
+    r"\b(?:change|swap|switch)\b.{0,30}\b(?:in|on) (?:my|the|that) order\b"
+)
+#: A goodbye at the end of a short message ("好吧 那等等看 886", "ok cya"): closing, not a request.
+GOODBYE_END = re.compile(r"(?:(?<!\d)886?|拜拜|再见|回见|\bbye(?: bye)?|\bcya|\bsee (?:ya|you)|\bgoodbye)[~!.。！\s]*$")
 #: Saying whether the order has shipped ("还没发货呢", "it already shipped", "那要是已经发了").
 SHIP_STATE = re.compile(
     r"还没发|没发货|未发货|已经发了|已发货|发货了|发出去了|已经寄|\b(?:not|hasn'?t|has not|haven'?t|didn'?t) "

@@ -2,7 +2,9 @@
 
 The state is the shared :class:`~shopguide.guide.types.DialogueState` plus the item the shopper is talking
 about. Folding rules: the message's slots refine the running ones; naming another product type or category
-starts a new topic (its attributes and budget reset; who the shopper is and shops for stays); a value
+starts a new topic (its attributes and budget reset; who the shopper is and shops for stays), and so does
+naming a category after a product type ("再推荐点零食" after nuts); a product named in a service question
+("10 mugs, can I get an invoice?") becomes the topic (:func:`note_topic`); a value
 ruled out ("不要黑色") leaves the wishes and a value wished for leaves the negations; "another colour"
 rules out the current colours; "cheaper" / "more expensive" become a budget bound relative to the cards
 shown. Request-only slots (references, the attribute asked about, the sort) are never carried over. Earlier
@@ -104,7 +106,8 @@ def merge(s: Session, u: Understanding) -> bool:
     new = {k: v for k, v in u.slots.items() if k not in TRANSIENT and v not in (None, "", [])}
     before = (dict(s.slots), {k: list(v) for k, v in s.negated.items()})
     topic = next((k for k in ("product_type", "category") if new.get(k)), None)
-    if topic and s.slots.get(topic) and new[topic] != s.slots[topic]:  # another product: a new topic
+    broader = topic == "category" and s.slots.get("product_type")  # "再推荐点零食" after nuts: the category anew
+    if topic and (broader or (s.slots.get(topic) and new[topic] != s.slots[topic])):  # another product: a new topic
         push_topic(s)
         for key in TOPIC_SLOTS:
             s.slots.pop(key, None)
@@ -127,6 +130,14 @@ def merge(s: Session, u: Understanding) -> bool:
             s.negated[key] = [v for v in s.negated[key] if v not in as_list(value)]
     s.negated = {k: v for k, v in s.negated.items() if v}
     return (s.slots, s.negated) != before
+
+
+def note_topic(s: Session, u: Understanding) -> None:
+    """A product named in a service question ("buying 10 mugs, can I get an invoice?", "the scarf I got as a
+    present, can I return it?") becomes the topic that a later "show me white ones" narrows."""
+    named = {k: v for k, v in u.slots.items() if k in TOPIC_SLOTS and v not in (None, "", [])}
+    if named.get("product_type") or named.get("category"):
+        merge(s, u.model_copy(update={"slots": named, "negated": {}}))
 
 
 def change(s: Session, keys: Sequence[str], kg: KnowledgeGraph) -> bool:

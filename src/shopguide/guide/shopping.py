@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from shopguide.guide.session import Session
 
 SIMILAR = re.compile(r"类似|相似|差不多|同款|\bsimilar\b|\balike\b|\blike (?:it|that|this)\b")
+#: Moving to another product after a search found nothing ("what about a tablet then", "那平板呢").
+PIVOT = re.compile(r"^(?:and |but |ok |so )?(?:what about|how about|then)\b|\bthen\??$|^那.{1,12}(?:呢|吧|看看)")
 CHEAPER = re.compile(r"便宜|实惠|\bcheaper\b|\bless expensive\b|\bmore affordable\b")
 #: Slots a catalog search can filter on (the rest are about the request, or name things not sold).
 CATALOG_SLOTS = ("product_type", "category", "brand", "color", "material", "style", "season", "gender", "occasion",
@@ -48,8 +50,13 @@ def not_carried(dm: DialogueManager, s: Session, u: Understanding, lang: str, wh
     matcher = getattr(dm.nlu, "type_matcher", None)
     if not types and matcher is not None:
         types = [t for t in matcher.alternatives(what) if kg.has_category(t)]
-    text = A.say("not_carried", lang, what=what if lang == "zh" else _english(dm, what))
     budget = {k: v for k, v in u.slots.items() if k in ("price_min", "price_max", "gender")}
+    described = _described_by_titles(dm, s, types, what, budget)
+    if described:  # "玻璃杯": our glass mugs are titled so; they are what was asked for, not alternatives
+        s.slots = {**{k: v for k, v in s.slots.items() if k not in TOPIC_SLOTS}, **budget,
+                   "product_type": dm.kg.attributes(described[0]).get("product_type")}  # fmt: skip
+        return Outcome("results", A.results(kg, described, what, lang), described)
+    text = A.say("not_carried", lang, what=what if lang == "zh" else _english(dm, what))
     ids: list[str] = []
     reasons: dict[str, str] = {}
     for t in types[: dm.n_cards]:
@@ -61,6 +68,25 @@ def not_carried(dm: DialogueManager, s: Session, u: Understanding, lang: str, wh
         return Outcome("not_carried", text + A.pick(lang, "", " ") + A.say("not_carried_suggest", lang), new_list=False)
     label = A.say("alternatives", lang, what=what if lang == "zh" else _english(dm, what))
     return Outcome("not_carried", "\n".join([text, label, A.listing(kg, ids, lang)]), ids, reasons)
+
+
+def _described_by_titles(
+    dm: DialogueManager, s: Session, types: Sequence[str], what: str, budget: dict[str, Any]
+) -> list[str]:
+    """Items of a neighbouring type whose titles name a Chinese product word the lexicon lacks: "玻璃杯" is
+    "玻璃" (in the title) + "杯" (the end of the type 马克杯). A head of at least two characters is required, so
+    "皮包" does not become every leather wallet."""
+    if not re.fullmatch(r"[\u4e00-\u9fff]{3,8}", what):
+        return []
+    for t in types:
+        heads = [what[:-k] for k in (1, 2) if len(what) - k >= 2 and t.endswith(what[-k:])]
+        if not heads:
+            continue
+        found = dm.retriever.search({"product_type": t, **budget}, {}, s.user_id, n=3 * dm.n_cards, lang="zh")
+        titled = [i for i in found.ids if any(h in dm.kg.title(i, "zh") for h in heads)]
+        if titled:
+            return titled[: dm.n_cards]
+    return []
 
 
 def _english(dm: DialogueManager, zh_name: str, *, brand: bool = False) -> str:
@@ -128,7 +154,11 @@ def find(dm: DialogueManager, s: Session, u: Understanding, lang: str, intent: I
     if slots.get("unknown_brand"):
         return not_carried_brand(dm, s, u, lang, as_list(slots["unknown_brand"])[0])
     rejected = _rejected(dm, u, lang)
+    budget = {k: s.slots[k] for k in ("price_min", "price_max") if s.slots.get(k) is not None}
+    pivot = s.last_action == "no_results" and budget and not any(k in slots for k in ("price_min", "price_max"))
     changed = merge(s, u) | change(s, as_list(slots.get("attribute_change")), dm.kg)
+    if pivot and PIVOT.search(u.normalized or u.text.lower()) and not any(k in s.slots for k in budget):
+        s.slots.update(budget)  # "a laptop under 3000" found none; "what about a tablet then": the same budget
     if BUDGET_OPEN.search(u.normalized or u.text.lower()) and not slots.get("price_max"):
         changed = s.slots.pop("price_max", None) is not None or changed  # "银色的有吗 贵点也行": the cap goes
     s.negated = _catalog_negations(s.negated)
@@ -241,6 +271,8 @@ def gift(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> Outcom
         and not describes
     ):
         return not_carried(dm, s, u, lang, as_list(u.slots["unknown_product"])[0])
+    if u.slots.get("unknown_brand") and not describes:  # "侄子过生日 有乐高吗": the brand is named as missing first
+        return not_carried_brand(dm, s, u, lang, as_list(u.slots["unknown_brand"])[0])
     rejected = _rejected(dm, u, lang)
     merge(s, u)
     change(s, as_list(u.slots.get("attribute_change")), dm.kg)

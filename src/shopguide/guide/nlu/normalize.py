@@ -207,6 +207,21 @@ def basic_normalize(text: str) -> str:
 _WITH = re.compile(r"(?<![\w/])w/(?=\s|\w)|(?<![\w'])w(?= (?:the|a|an|my|that|this|those|these|it|them)\b)")
 
 
+#: Money slang: "6 hunnit" (six hundred), "under a ton" (a hundred, British).
+_SLANG = (
+    (re.compile(r"\b(?:hunnit|hunnid|hunned|hundo|hunna)s?\b"), "hundred"),
+    (re.compile(r"\b(under|below|less than|about|around|max|up to|within|for)\s+a\s+ton\b"), r"\1 100"),
+)
+_DIGIT_HUNDRED = re.compile(r"\b(\d+(?:\.\d+)?)\s*hundred\b")
+
+
+def _money_slang(text: str) -> str:
+    for pattern, repl in _SLANG:
+        text = pattern.sub(repl, text)
+    return _DIGIT_HUNDRED.sub(lambda m: f"{float(m.group(1)) * 100:g}", text)  # "6 hundred" -> 600
+
+
 def normalize_text(text: str) -> str:
-    """What the NLU reads: :func:`basic_normalize`, "w/" read as "with", and :func:`convert_numerals`."""
-    return convert_numerals(_WITH.sub("with", basic_normalize(text)))
+    """What the NLU reads: :func:`basic_normalize`, "w/" read as "with", money slang ("6 hunnit", "a ton") and
+    :func:`convert_numerals`."""
+    return convert_numerals(_money_slang(_WITH.sub("with", basic_normalize(text))))

@@ -59,7 +59,7 @@ _MAX = [
     re.compile(
         r"(?<!不)(?<!不能)(?<!别)(?:under|below|less than|lower than|cheaper than|no more than|not more than|not over|nothing over|"
         r"no higher than|at most|max(?:imum)?|up to|within|budget(?:\s+(?:is|of))?|budget's|my budget is|"
-        r"不超过|不高于|不要超过|别超过|不能超过|低于|少于|小于|不到|最多|最高|控制在|预算(?:在|是|为|只有)?)\s*"
+        r"不超过|不高于|不要超过|别超过|不能超过|别超|不超|低于|少于|小于|不到|最多|最高|控制在|预算(?:在|是|为|只有)?)\s*"
         + _AMT_END
     ),
     re.compile(_AMT + r"\s*(?:以内|以下|之内|内|封顶|or less|or under|and under|max|tops)"),

@@ -56,7 +56,7 @@ PRODUCT_TYPE = {
     "耳机": "蓝牙耳机|earphones|headphones|earbuds|headset",
     "充电器": "充电头|charger|chargers",
     "平板电脑": "平板|tablet|tablets",
-    "智能手表": "手环|smartwatch|smart watch|fitness tracker",
+    "智能手表": "手环|智能表|smartwatch|smartwatches|smart watch|smart watches|smart-watch|fitness tracker|fitness trackers",
     "笔记本电脑": "笔记本|laptop|laptops|notebook computer",
     "充电宝": "移动电源|power bank|power banks|portable charger",
     "四件套": "床上用品|床单|被套|bedding|bedding set|sheets",
