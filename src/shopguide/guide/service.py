@@ -16,8 +16,8 @@ from shopguide.guide import answers as A
 from shopguide.guide.faq import FaqHit
 from shopguide.guide.service_cues import (
     BOT_QUESTION,
+    BYE,
     CASE_WAIT,
-    GOODBYE_END,
     LATE_HOUR,
     MAINLAND,
     PLACE,
@@ -99,7 +99,7 @@ PEOPLE_HOURS = re.compile(
     r"\b(?:when|what time|what hours|hours)\b.{0,40}\b(?:agents?|staff|someone|humans?|support|customer service|"
     r"people|person|operators?|team|reps?|representatives?|online|available)\b|\bopening hours\b|\bbusiness hours\b"
 )
-_GOODBYE = re.compile(r"拜拜|再见|回见|先这样|下次|\bbye\b|\bgoodbye\b|\bsee you\b|\bcya\b|\bthat'?s all\b")
+_GOODBYE = re.compile(rf"{BYE}|先这样|下次|\bthat'?s all\b")
 #: Closing a topic without a new request ("我先看看", "我再琢磨琢磨", "let me think about it").
 LATER = re.compile(
     r"先看看|随便看看|再看看|再想想|再琢磨|琢磨琢磨|考虑(?:一下|考虑)|回头再|等等再说|再说吧|先这样|不买了|先不买|不要了吧|"
@@ -121,7 +121,7 @@ def small_talk(dm: DialogueManager, s: Session, u: Understanding, lang: str) -> 
     text = u.normalized or u.text.lower()
     if BOT_QUESTION.search(text):
         return Outcome("chitchat", A.say("bot", lang), new_list=False)
-    if u.intent == Intent.GREETING and (_GOODBYE.search(text) or GOODBYE_END.search(text)):
+    if u.intent == Intent.GREETING and _GOODBYE.search(text):
         return Outcome("greeting", A.say("goodbye", lang), new_list=False)
     closing = ACK.match(text.strip()) or LATER.search(text)  # "好的" / "ok 我先看看" / "let me think about it"
     if u.intent == Intent.CHITCHAT and (closing or s.handed_off):  # also "好的 我等着" after a hand-off

@@ -133,7 +133,8 @@ ORDER_ITEM_CHANGE = re.compile(
     r"\b(?:change|swap|switch)\b.{0,30}\b(?:in|on) (?:my|the|that) order\b"
 )
 #: A goodbye at the end of a short message ("好吧 那等等看 886", "ok cya"): closing, not a request.
-GOODBYE_END = re.compile(r"(?:(?<!\d)886?|拜拜|再见|回见|\bbye(?: bye)?|\bcya|\bsee (?:ya|you)|\bgoodbye)[~!.。！\s]*$")
+BYE = r"(?<!\d)886?|拜拜|再见|回见|\bbye(?: bye)?|\bcya|\bsee (?:ya|you)|\bgoodbye"
+GOODBYE_END = re.compile(rf"(?:{BYE})[~!.。！\s]*$")
 #: Saying whether the order has shipped ("还没发货呢", "it already shipped", "那要是已经发了").
 SHIP_STATE = re.compile(
     r"还没发|没发货|未发货|已经发了|已发货|发货了|发出去了|已经寄|\b(?:not|hasn'?t|has not|haven'?t|didn'?t) "
